@@ -1,0 +1,76 @@
+"""Build training/test HDF5 files (label, mask, scale) in the layout of DESIGN.md.
+
+  python make_h5data.py --synthetic 200 --image_size 64 --output_dir data
+  python make_h5data.py --image_dir my_pngs/ --image_size 256 --name knee --output_dir data
+
+Writes <output_dir>/<name>_train_acc<acc>.hdf5 and <name>_test_acc<acc>.hdf5. Each image is
+scaled to max |x| = 1 (the factor is kept in `scale`) and gets a fixed undersampling mask
+seeded by its name.
+"""
+import os
+import sys
+
+import numpy as np
+
+from models import h5writer, masks, sources
+from models.errors import ArgumentParser, InputError, bool_flag, exit_on_input_error
+
+
+def parse_args(argv):
+    p = ArgumentParser(description=__doc__.splitlines()[0])
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument('--synthetic', type=int, metavar='N',
+                     help='build N synthetic MR-like phantoms (no download needed)')
+    src.add_argument('--image_dir', help='folder of PNG/JPG/TIFF images (8 or 16 bit)')
+    p.add_argument('--output_dir', default='data')
+    p.add_argument('--name', default=None, help='file name prefix (default: synthetic or the '
+                   'image folder name)')
+    p.add_argument('--image_size', type=int, nargs='+', default=[256], metavar='H [W]')
+    p.add_argument('--acc', type=float, default=4.0, help='acceleration factor')
+    p.add_argument('--sample_n', type=int, default=8, help='fully sampled central lines')
+    p.add_argument('--mask_type', default='cartesian', choices=masks.MASK_TYPES)
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--split', type=float, default=0.8, help='fraction of images for training')
+    p.add_argument('--noise', type=float, default=0.0,
+                   help='synthetic only: complex Gaussian noise std (image max is 1)')
+    p.add_argument('--fit', default='resize', choices=('resize', 'crop'),
+                   help="images: centre-crop to a square then 'resize', or centre-'crop'")
+    bool_flag(p, 'overwrite', False, 'replace existing output files')
+    a = p.parse_args(argv)
+    if len(a.image_size) > 2 or min(a.image_size) < 8:
+        p.error('--image_size takes H or H W, each >= 8')
+    a.size = (a.image_size[0], a.image_size[-1])
+    if a.synthetic is not None and a.synthetic < 1:
+        p.error('--synthetic needs N >= 1')
+    return a
+
+
+@exit_on_input_error
+def main(argv=None):
+    a = parse_args(sys.argv[1:] if argv is None else argv)
+    masks.make_mask(a.mask_type, a.size, a.acc, a.sample_n)  # bad acc/sample_n fail here, early
+    if a.synthetic is not None:
+        train, test = h5writer.write_synthetic(a.output_dir, a.synthetic, a.size, a.acc,
+                                               a.sample_n, a.mask_type, a.seed, a.split,
+                                               a.noise, a.name or 'synthetic', a.overwrite)
+    else:
+        files = sources.list_images(a.image_dir)
+        name = a.name or os.path.basename(os.path.normpath(a.image_dir))
+        train, test = h5writer.split_paths(a.output_dir, name, a.acc)
+        h5writer.check_writable([train, test], a.overwrite)
+        order = np.random.default_rng(a.seed).permutation(len(files))
+        n_train = h5writer.split_count(len(files), a.split)
+        for path, sel in ((train, order[:n_train]), (test, order[n_train:])):
+            if len(sel):
+                h5writer.write_dataset(path, sources.image_files([files[i] for i in sorted(sel)],
+                                                                 a.size, a.fit),
+                                       a.size, False, a.mask_type, a.acc, a.sample_n, a.seed,
+                                       'images from %s' % a.image_dir)
+    for path in (train, test):
+        if os.path.exists(path):
+            print('wrote %s' % path)
+    return train, test
+
+
+if __name__ == '__main__':
+    main()

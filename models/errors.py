@@ -1,0 +1,48 @@
+"""User-facing errors: one clear line and exit code 2, never a traceback."""
+import argparse
+import functools
+import sys
+
+
+class InputError(Exception):
+    """Something the user gave us is wrong (file, key, shape, value, flag)."""
+
+
+def exit_on_input_error(main):
+    """Run `main`; an InputError prints `error: <message>` on stderr and exits with code 2."""
+    @functools.wraps(main)
+    def wrapper(*args, **kwargs):
+        try:
+            return main(*args, **kwargs)
+        except InputError as e:
+            sys.stderr.write('error: %s\n' % e)
+            sys.stderr.flush()
+            sys.exit(2)
+    return wrapper
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with a one-line error (no usage dump) and exit code 2."""
+
+    def error(self, message):
+        sys.stderr.write('error: %s: %s (see --help)\n' % (self.prog, message))
+        sys.exit(2)
+
+
+def str2bool(value):
+    """Accept the absl-style booleans the Ascend launchers pass (True/False/1/0/yes/no)."""
+    if isinstance(value, bool):
+        return value
+    v = value.strip().lower()
+    if v in ('1', 'true', 't', 'yes', 'y'):
+        return True
+    if v in ('0', 'false', 'f', 'no', 'n'):
+        return False
+    raise argparse.ArgumentTypeError('expected a boolean (True/False), got %r' % value)
+
+
+def bool_flag(parser, name, default, help_text):
+    """`--name`, `--name=True/False` and `--noname`, as tf.app.flags booleans accept."""
+    parser.add_argument('--' + name, type=str2bool, nargs='?', const=True, default=default,
+                        help=help_text)
+    parser.add_argument('--no' + name, dest=name, action='store_false', help=argparse.SUPPRESS)

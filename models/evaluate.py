@@ -1,0 +1,76 @@
+"""Running a reconstruction over a dataset and summarising IN (zero-filled) and RE
+(reconstruction) metrics; shared by train.py (validation) and test.py."""
+import csv
+import json
+import os
+
+import numpy as np
+
+from models import metrics
+
+KEYS = ('psnr', 'ssim', 'mse', 'nmse')
+
+
+def reconstruct(predict, batches):
+    """Yield (index, feature, pred, label) per image; `predict(feature, mask)` returns a batch
+    of (B, ..., 2) reconstructions."""
+    for batch in batches.epoch():
+        pred = predict(batch['feature'], batch['mask'])
+        for j, i in enumerate(batch['index']):
+            yield int(i), batch['feature'][j], pred[j], batch['label'][j]
+
+
+def image_row(index, feature, pred, label):
+    """Metrics of one image (2-D) or, for a sequence, of its frames averaged."""
+    frames = [(feature, pred, label)] if label.ndim == 3 else list(zip(feature, pred, label))
+    row = {'index': index}
+    for tag, k in (('in', 0), ('re', 1)):
+        per = [metrics.evaluate(f[2], f[k]) for f in frames]
+        for key in KEYS:
+            row['%s_%s' % (key, tag)] = float(np.mean([p[key] for p in per]))
+    return row
+
+
+def summarize(rows):
+    """Mean of every metric over images."""
+    return dict(('%s_%s' % (k, t), float(np.mean([r['%s_%s' % (k, t)] for r in rows])))
+                for k in KEYS for t in ('in', 're'))
+
+
+def summary_lines(s):
+    """The lines test.py prints and the launchers parse."""
+    return ['Avg PSNR: IN %.4f RE %.4f' % (s['psnr_in'], s['psnr_re']),
+            'Avg SSIM: IN %.4f RE %.4f' % (s['ssim_in'], s['ssim_re']),
+            'Avg MSE: IN %.6e RE %.6e' % (s['mse_in'], s['mse_re']),
+            'Avg NMSE: IN %.6e RE %.6e' % (s['nmse_in'], s['nmse_re'])]
+
+
+def write_csv(path, rows):
+    with open(path, 'w', newline='') as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+        w.writeheader()
+        w.writerows(rows)
+
+
+def write_json(path, obj):
+    with open(path, 'w') as f:
+        json.dump(obj, f, indent=2, sort_keys=True)
+        f.write('\n')
+
+
+def panel(feature, pred, label, error_gain=5.0):
+    """uint8 (H, 4W) panel: zero-filled | reconstruction | ground truth | |error| x gain,
+    all on the ground truth's magnitude scale."""
+    zf, re, gt = (metrics.magnitude(x) for x in (feature, pred, label))
+    top = gt.max() or 1.0
+    err = np.abs(re - gt) * error_gain
+    img = np.concatenate([zf, re, gt, err], axis=1) / top
+    return (np.clip(img, 0, 1) * 255).round().astype(np.uint8)
+
+
+def save_png(path, img):
+    from skimage import io as skio
+    d = os.path.dirname(path)
+    if d and not os.path.isdir(d):
+        os.makedirs(d)
+    skio.imsave(path, img, check_contrast=False)

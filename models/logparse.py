@@ -1,0 +1,70 @@
+"""Read the figures the launchers report from train.py / test.py logs.
+
+  python -m models.logparse train.log [test.log]
+
+prints `key = value` lines: StepTime (mean seconds of the training sess.run after warm-up),
+ActualFPS (images/sec), ActualLoss (last epoch's mean loss, else last logged loss), Steps and,
+from a test log, TrainAccuracy (RE PSNR) and InputPSNR (IN PSNR).
+"""
+import re
+import sys
+
+_KV = re.compile(r'(\S+?)=(\S+)')
+_PSNR = re.compile(r'^Avg PSNR: IN (\S+) RE (\S+)')
+
+
+def fields(line):
+    """'[tag] a=1 b=2' -> ('tag', {'a': '1', 'b': '2'}); other lines -> (None, {})."""
+    m = re.match(r'^\[(\w+)\]\s', line)
+    if not m:
+        return None, {}
+    return m.group(1), dict(_KV.findall(line[m.end():]))
+
+
+def parse_train(text):
+    out = {}
+    for line in text.splitlines():
+        tag, kv = fields(line)
+        if tag == 'step':
+            out['ActualLoss'] = float(kv['loss'])
+            out['Steps'] = int(kv['step'])
+        elif tag == 'epoch':
+            out['ActualLoss'] = float(kv['loss'])
+        elif tag == 'done':
+            out['Steps'] = int(kv['steps'])
+            if kv.get('step_time', '-') != '-':
+                out['StepTime'] = float(kv['step_time'])
+                out['ActualFPS'] = float(kv['images/sec'])
+    return out
+
+
+def parse_test(text):
+    out = {}
+    for line in text.splitlines():
+        m = _PSNR.match(line)
+        if m:
+            out['InputPSNR'], out['TrainAccuracy'] = float(m.group(1)), float(m.group(2))
+    return out
+
+
+def main(argv):
+    if not argv or len(argv) > 2:
+        sys.stderr.write('usage: python -m models.logparse train.log [test.log]\n')
+        return 2
+    res = {}
+    try:
+        with open(argv[0]) as f:
+            res.update(parse_train(f.read()))
+        if len(argv) == 2:
+            with open(argv[1]) as f:
+                res.update(parse_test(f.read()))
+    except (IOError, OSError) as e:
+        sys.stderr.write('error: %s\n' % e)
+        return 2
+    for k in sorted(res):
+        print('%s = %s' % (k, res[k]))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,124 @@
+"""Cartesian undersampling masks.
+
+Every function returns a float32 array of 0/1 of the requested shape (..., Nx, Ny) with
+phase-encoding lines along axis -2 (a line is a whole row, constant along axis -1).
+Masks are returned **uncentred** (k-space origin at index [0, 0], numpy FFT layout), the
+layout stored in our HDF5 files, unless ``centred=True``.
+
+Randomness comes only from the ``seed`` argument (an int, or a ``numpy.random.Generator``):
+the same seed gives the same mask on every machine.
+"""
+import zlib
+
+import numpy as np
+
+from models.errors import InputError
+
+MASK_TYPES = ('cartesian', 'equispaced', 'random')
+
+
+def _rng(seed):
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(seed)
+
+
+def seed_from_name(name, base_seed=0):
+    """A stable integer seed from a string (file name), the same on every machine and run."""
+    return (zlib.crc32(str(name).encode('utf-8')) + int(base_seed)) % (2 ** 32)
+
+
+def _centre_lines(nx, sample_n):
+    """Indices (centred layout) of the `sample_n` fully sampled central lines."""
+    start = nx // 2 - sample_n // 2
+    return np.arange(start, start + sample_n)
+
+
+def _check(nx, acc, sample_n):
+    if acc < 1:
+        raise InputError('acceleration must be >= 1, got %g' % acc)
+    n_lines = int(nx / acc)
+    if sample_n < 0 or sample_n > n_lines:
+        raise InputError('sample_n=%d central lines does not fit in int(%d/%g)=%d sampled lines'
+                         % (sample_n, nx, acc, n_lines))
+    return n_lines
+
+
+def _expand(lines, shape, centred):
+    """(N, Nx) line masks -> float32 mask of `shape`, uncentred unless `centred`."""
+    mask = np.repeat(lines[:, :, None], shape[-1], axis=2).reshape(shape).astype(np.float32)
+    if not centred:
+        mask = np.fft.ifftshift(mask, axes=(-2, -1))
+    return mask
+
+
+def cartesian_mask(shape, acc, sample_n=10, seed=0, centred=False):
+    """Variable-density Cartesian mask of Schlemper et al. (after k-t FOCUSS).
+
+    Line density is a Gaussian centred on the k-space centre (sigma = Nx/10) plus a uniform
+    term 1/(2*acc); `sample_n` central lines are always sampled and the rest are drawn without
+    replacement so that every frame has exactly int(Nx/acc) lines.
+
+    shape: (..., Nx, Ny); every leading index (frame / sample) gets its own draw.
+    acc: acceleration factor (float allowed).
+    sample_n: number of always-sampled central lines; 0 is allowed.
+    Returns float32 (..., Nx, Ny) of 0/1.
+    """
+    nx = shape[-2]
+    n = int(np.prod(shape[:-2], dtype=np.int64))
+    n_lines = _check(nx, acc, sample_n)
+    rng = _rng(seed)
+    x = np.arange(nx) - nx / 2.0
+    pdf = np.exp(-0.5 * x ** 2 / (nx / 10.0) ** 2) + (nx / (2.0 * acc)) / nx
+    centre = _centre_lines(nx, sample_n)
+    pdf[centre] = 0.0
+    pdf /= pdf.sum()
+    lines = np.zeros((n, nx), dtype=np.float32)
+    for i in range(n):
+        lines[i, rng.choice(nx, n_lines - sample_n, replace=False, p=pdf)] = 1.0
+    lines[:, centre] = 1.0
+    return _expand(lines, shape, centred)
+
+
+def equispaced_mask(shape, acc, center_fraction=0.08, seed=0, centred=False):
+    """Equispaced lines every `acc` (random offset per frame) plus a fully sampled centre of
+    round(Nx * center_fraction) lines. Returns float32 (..., Nx, Ny)."""
+    nx = shape[-2]
+    n = int(np.prod(shape[:-2], dtype=np.int64))
+    rng = _rng(seed)
+    centre = _centre_lines(nx, int(round(nx * center_fraction)))
+    step = max(int(round(acc)), 1)
+    lines = np.zeros((n, nx), dtype=np.float32)
+    for i in range(n):
+        lines[i, rng.integers(0, step)::step] = 1.0
+    lines[:, centre] = 1.0
+    return _expand(lines, shape, centred)
+
+
+def random_mask(shape, acc, center_fraction=0.08, seed=0, centred=False):
+    """Uniformly random lines plus a fully sampled centre of round(Nx * center_fraction)
+    lines; exactly int(Nx/acc) lines per frame. Returns float32 (..., Nx, Ny)."""
+    nx = shape[-2]
+    n = int(np.prod(shape[:-2], dtype=np.int64))
+    sample_n = int(round(nx * center_fraction))
+    n_lines = _check(nx, acc, sample_n)
+    rng = _rng(seed)
+    centre = _centre_lines(nx, sample_n)
+    outer = np.setdiff1d(np.arange(nx), centre)
+    lines = np.zeros((n, nx), dtype=np.float32)
+    for i in range(n):
+        lines[i, rng.choice(outer, n_lines - sample_n, replace=False)] = 1.0
+    lines[:, centre] = 1.0
+    return _expand(lines, shape, centred)
+
+
+def make_mask(mask_type, shape, acc, sample_n=10, seed=0, centred=False):
+    """Dispatch by name. For `equispaced` and `random` the centre is `sample_n` lines."""
+    if mask_type == 'cartesian':
+        return cartesian_mask(shape, acc, sample_n, seed, centred)
+    frac = float(sample_n) / shape[-2]
+    if mask_type == 'equispaced':
+        return equispaced_mask(shape, acc, frac, seed, centred)
+    if mask_type == 'random':
+        return random_mask(shape, acc, frac, seed, centred)
+    raise InputError('unknown mask type %r, expected one of %s' % (mask_type, ', '.join(MASK_TYPES)))

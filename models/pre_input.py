@@ -1,0 +1,239 @@
+"""Reading our HDF5 files and turning them into network inputs, streamed batch by batch.
+
+Layout (DESIGN.md): dataset `label` (N, H, W) real float32 or complex64 (dynamic: (N, T, H, W));
+dataset `mask` of the same shape or one shared (H, W) / (T, H, W) mask, values 0/1, uncentred.
+Optional: `scale` (N,) and file attributes `acc`, `sample_n`, `mask_type`.
+
+Network inputs: feature (B, H, W, 2) float32 = zero-filled image ifft2(fft2(label) * mask) as
+(real, imag); label (B, H, W, 2) float32; mask (B, H, W) float32. Nothing is held in memory
+beyond the batches in flight: memory does not grow with the file's size.
+"""
+import os
+import queue
+import threading
+
+import h5py
+import numpy as np
+
+from models import masks as masks_mod
+from models.errors import InputError
+
+CHUNK = 256  # images per read when scanning a whole file
+
+
+def undersample(label, mask):
+    """label (..., H, W) complex, mask (..., H, W) 0/1 -> zero-filled image (..., H, W) complex64.
+
+    Uses the unnormalised numpy FFT pair, the convention of the graph's data consistency."""
+    k = np.fft.fft2(label) * mask
+    return np.fft.ifft2(k).astype(np.complex64)
+
+
+def to_two_channel(x):
+    """(...) complex -> (..., 2) float32 (real, imag)."""
+    return np.stack([x.real, x.imag], axis=-1).astype(np.float32)
+
+
+def to_complex(x):
+    """(..., 2) float32 -> (...) complex64."""
+    return (x[..., 0] + 1j * x[..., 1]).astype(np.complex64)
+
+
+class H5Data(object):
+    """A checked, lazily read HDF5 dataset in our layout.
+
+    The file stays open; reads are by sorted index. `is_dynamic` is True for (N, T, H, W) data.
+    Every problem a user can cause ends in InputError naming the file and what was expected.
+    """
+
+    def __init__(self, path):
+        self.path = path
+        if not path:
+            raise InputError('no HDF5 file given')
+        if not os.path.isfile(path):
+            raise InputError('%s: no such file' % path)
+        try:
+            self.f = h5py.File(path, 'r')
+        except (OSError, IOError) as e:
+            raise InputError('%s: not a readable HDF5 file (%s)' % (path, _first_line(e)))
+        for key in ('label', 'mask'):
+            if key not in self.f or not isinstance(self.f[key], h5py.Dataset):
+                raise InputError('%s: missing dataset %r (expected keys: label, mask; found: %s)'
+                                 % (path, key, ', '.join(sorted(self.f.keys())) or 'none'))
+        self.label = self.f['label']
+        self.mask = self.f['mask']
+        lshape, mshape = self.label.shape, self.mask.shape
+        if len(lshape) not in (3, 4):
+            raise InputError('%s: label has shape %s; expected (N, H, W) or (N, T, H, W)'
+                             % (path, lshape))
+        if lshape[0] == 0:
+            raise InputError('%s: the dataset is empty (label has 0 images)' % path)
+        if mshape != lshape and mshape != lshape[1:]:
+            raise InputError('%s: mask shape %s does not match label shape %s; expected %s or %s'
+                             % (path, mshape, lshape, lshape, lshape[1:]))
+        if self.label.dtype.kind not in 'fc' or self.mask.dtype.kind not in 'fiub':
+            raise InputError('%s: label must be float or complex and mask numeric, got %s and %s'
+                             % (path, self.label.dtype, self.mask.dtype))
+        self.n = lshape[0]
+        self.shape = tuple(lshape[1:])
+        self.is_dynamic = len(lshape) == 4
+        self.shared_mask = mshape == lshape[1:]
+        self.attrs = dict(self.f.attrs)
+        self._check_masks()
+
+    def _check_masks(self):
+        """Scan the masks in chunks: values must be 0/1 and no mask may be empty."""
+        if self.shared_mask:
+            self._check_mask_values(self.mask[()], 0)
+            return
+        for start in range(0, self.n, CHUNK):
+            self._check_mask_values(self.mask[start:start + CHUNK], start)
+
+    def _check_mask_values(self, m, start):
+        m = np.asarray(m)
+        if not np.all(np.isfinite(m)) or not np.all((m == 0) | (m == 1)):
+            raise InputError('%s: mask values must be 0 or 1 (found e.g. %r)'
+                             % (self.path, m[(m != 0) & (m != 1)].flat[0]))
+        batch = m[None] if self.shared_mask else m
+        empty = np.flatnonzero(batch.reshape(batch.shape[0], -1).max(axis=1) == 0)
+        if empty.size:
+            raise InputError('%s: mask of image %d samples nothing (all zeros)'
+                             % (self.path, start + empty[0]))
+
+    def read(self, idx):
+        """Images `idx` (any order) -> (label complex64 (B, ...), mask float32 (B, ...))."""
+        idx = np.asarray(idx, dtype=np.int64)
+        order = np.argsort(idx)
+        sorted_idx = idx[order]
+        try:
+            label = self.label[sorted_idx] if sorted_idx.size else self.label[0:0]
+            mask = (np.broadcast_to(self.mask[()], (len(idx),) + self.shape)
+                    if self.shared_mask else self.mask[sorted_idx])
+        except (OSError, IOError, ValueError, TypeError) as e:
+            raise InputError('%s: cannot read images %s (%s)' % (self.path, idx[:4].tolist(),
+                                                                 _first_line(e)))
+        inverse = np.empty_like(order)
+        inverse[order] = np.arange(len(order))
+        label = np.asarray(label)[inverse].astype(np.complex64)
+        mask = np.asarray(mask)
+        mask = (mask if self.shared_mask else mask[inverse]).astype(np.float32)
+        bad = ~np.isfinite(label.reshape(len(idx), -1)).all(axis=1)
+        if bad.any():
+            raise InputError('%s: label of image %d contains NaN or Inf'
+                             % (self.path, idx[np.flatnonzero(bad)[0]]))
+        return label, mask
+
+    def close(self):
+        self.f.close()
+
+
+def _first_line(e):
+    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+
+
+class Batches(object):
+    """Deterministic batches of (feature, label, mask) from an H5Data.
+
+    The order of epoch e is a permutation seeded by (seed, e) and a random mask of image i in
+    epoch e is seeded by (seed, e, i), so batch b of epoch e is the same whatever step training
+    was started or resumed from.
+
+    mask_mode 'fixed' uses the file's masks; 'random' draws a fresh `mask_type` mask
+    (acceleration `acc`, `sample_n` central lines) per image per epoch, the reference's augmentation.
+    """
+
+    def __init__(self, data, batch_size, seed=0, shuffle=True, drop_remainder=True,
+                 mask_mode='fixed', mask_type='cartesian', acc=4.0, sample_n=8):
+        if batch_size < 1:
+            raise InputError('--batch_size must be >= 1, got %d' % batch_size)
+        if drop_remainder and batch_size > data.n:
+            raise InputError('--batch_size %d is larger than the %d images in %s'
+                             % (batch_size, data.n, data.path))
+        if mask_mode not in ('fixed', 'random'):
+            raise InputError('--mask_mode must be fixed or random, got %r' % mask_mode)
+        self.data = data
+        self.batch_size = batch_size
+        self.seed = seed
+        self.shuffle = shuffle
+        self.mask_mode = mask_mode
+        self.mask_type = mask_type
+        self.acc = acc
+        self.sample_n = sample_n
+        n = data.n
+        self.steps_per_epoch = n // batch_size if drop_remainder else -(-n // batch_size)
+
+    def order(self, epoch):
+        if not self.shuffle:
+            return np.arange(self.data.n)
+        return np.random.default_rng([self.seed, epoch]).permutation(self.data.n)
+
+    def batch(self, epoch, b):
+        """Batch b of epoch e: dict of feature, label, mask arrays and the image indices."""
+        idx = self.order(epoch)[b * self.batch_size:(b + 1) * self.batch_size]
+        label, mask = self.data.read(idx)
+        if self.mask_mode == 'random':
+            mask = np.stack([masks_mod.make_mask(self.mask_type, self.data.shape, self.acc,
+                                                 self.sample_n, seed=[self.seed, epoch, int(i)])
+                             for i in idx])
+        feature = undersample(label, mask)
+        return {'feature': to_two_channel(feature), 'label': to_two_channel(label),
+                'mask': mask, 'index': idx}
+
+    def from_step(self, step):
+        """Yield (epoch, b, batch) forever, starting at global step `step`."""
+        epoch, b = divmod(step, self.steps_per_epoch)
+        while True:
+            yield epoch, b, self.batch(epoch, b)
+            b += 1
+            if b == self.steps_per_epoch:
+                epoch, b = epoch + 1, 0
+
+    def epoch(self, epoch=0):
+        """Yield the batches of one epoch."""
+        for b in range(self.steps_per_epoch):
+            yield self.batch(epoch, b)
+
+
+class Prefetch(object):
+    """Run an iterator in a background thread, `size` items ahead. numpy's FFT and h5py
+    release the GIL, so reading and undersampling overlap the training step."""
+
+    _END = object()
+
+    def __init__(self, iterator, size=2):
+        self._q = queue.Queue(maxsize=size)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(iterator,))
+        self._thread.daemon = True
+        self._thread.start()
+
+    def _run(self, iterator):
+        try:
+            for item in iterator:
+                while not self._stop.is_set():
+                    try:
+                        self._q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if self._stop.is_set():
+                    return
+            self._q.put(self._END)
+        except Exception as e:  # re-raised in the consumer's thread
+            self._q.put(e)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        item = self._q.get()
+        if item is self._END:
+            raise StopIteration
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    next = __next__
+
+    def close(self):
+        self._stop.set()

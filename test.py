@@ -1,0 +1,139 @@
+"""Evaluate a trained cascade on an HDF5 test set.
+
+  python test.py --save_ckpt_Dir save_ckpt --data_test_dir data/x_test_acc4.hdf5 [--plot]
+
+Restores the latest checkpoint in --save_ckpt_Dir into the inference graph saved there
+(modelTst.meta, built from config.json), so no model flags need repeating. Prints
+`Avg PSNR: IN <zero-filled> RE <reconstruction>` (and SSIM, MSE, NMSE), writes a per-image CSV,
+a JSON summary and, with --plot, PNG panels zero-filled | reconstruction | ground truth | error.
+"""
+import glob
+import os
+import sys
+import time
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+import tensorflow.compat.v1 as tf  # noqa: E402
+
+from models import config as cfgmod  # noqa: E402
+from models import evaluate, pre_input  # noqa: E402
+from models.errors import (ArgumentParser, InputError, bool_flag,  # noqa: E402
+                           exit_on_input_error, str2bool)
+
+tf.disable_v2_behavior()
+
+META = 'modelTst.meta'
+
+
+def parse_args(argv):
+    p = ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--save_ckpt_Dir', default='./save_ckpt', help='folder written by train.py')
+    p.add_argument('--data_test_dir', default='', help='test HDF5 file')
+    p.add_argument('--data_url', default='', help='folder holding one *test*.hdf5')
+    p.add_argument('--batch_size', type=int, default=16)
+    p.add_argument('--image_size', type=int, nargs='+', default=None, metavar='H [W]',
+                   help='checked against the saved model and the data')
+    p.add_argument('--num_epoch', type=int, default=None, help='accepted for the launchers; unused')
+    p.add_argument('--output_dir', default='', help='default: <save_ckpt_Dir>/test_results')
+    bool_flag(p, 'plot', False, 'write PNG panels')
+    p.add_argument('--plot_count', type=int, default=8, help='panels to write with --plot')
+    p.add_argument('--Dn', type=int, default=None, help='must agree with the saved model')
+    p.add_argument('--Dc', type=int, default=None, help='must agree with the saved model')
+    p.add_argument('--nf', type=int, default=None, help='must agree with the saved model')
+    p.add_argument('--dc_mode', default=None)
+    p.add_argument('--batch_norm', type=str2bool, nargs='?', const=True, default=None)
+    p.add_argument('--share_weights', type=str2bool, nargs='?', const=True, default=None)
+    a = p.parse_args(argv)
+    if a.batch_size < 1:
+        p.error('--batch_size must be >= 1')
+    return a
+
+
+def resolve_test_file(a):
+    path = a.data_test_dir
+    if a.data_url and path and not os.path.exists(path):
+        path = os.path.join(a.data_url, path)
+    if not path and a.data_url:
+        hits = sorted(h for h in glob.glob(os.path.join(a.data_url, '*test*.hdf5')))
+        if len(hits) != 1:
+            raise InputError('--data_url %s: expected one *test*.hdf5, found %d; name it with '
+                             '--data_test_dir' % (a.data_url, len(hits)))
+        path = hits[0]
+    if not path:
+        raise InputError('no test data: give --data_test_dir FILE (or --data_url DIR)')
+    return path
+
+
+@exit_on_input_error
+def main(argv=None):
+    a = parse_args(sys.argv[1:] if argv is None else argv)
+    d = a.save_ckpt_Dir
+    if not os.path.isdir(d):
+        raise InputError('--save_ckpt_Dir %s: no such folder' % d)
+    cfg = cfgmod.load(d)
+    given = {'Dn': a.Dn, 'Dc': a.Dc, 'nf': a.nf, 'dc_mode': a.dc_mode,
+             'batch_norm': a.batch_norm, 'share_weights': a.share_weights}
+    cfgmod.resolve_arch(given, cfg, cfgmod.path(d))
+    ckpt = tf.train.latest_checkpoint(d)
+    if not ckpt:
+        raise InputError('%s: no checkpoint (expected model-<step>.index and a checkpoint file)'
+                         % d)
+    if not os.path.isfile(os.path.join(d, META)):
+        raise InputError('%s: no %s (the inference graph train.py writes)' % (d, META))
+    data = pre_input.H5Data(resolve_test_file(a))
+    h, w = cfg['image_size']
+    if data.shape[-2:] != (h, w):
+        raise InputError('%s: images are %dx%d but the model in %s was built for %dx%d'
+                         % (data.path, data.shape[-2], data.shape[-1], d, h, w))
+    if a.image_size is not None and (a.image_size[0], a.image_size[-1]) != (h, w):
+        raise InputError('--image_size %s does not match the saved model (%dx%d)'
+                         % ('x'.join(map(str, a.image_size)), h, w))
+    out_dir = a.output_dir or os.path.join(d, 'test_results')
+    if not os.path.isdir(out_dir):
+        os.makedirs(out_dir)
+
+    graph = tf.Graph()
+    with graph.as_default():
+        saver = tf.train.import_meta_graph(os.path.join(d, META), clear_devices=True)
+        feature = graph.get_tensor_by_name('feature:0')
+        mask = graph.get_tensor_by_name('mask:0')
+        pred = graph.get_tensor_by_name('predTst:0')
+    sess = tf.Session(graph=graph)
+    try:
+        saver.restore(sess, ckpt)
+    except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError, tf.errors.DataLossError) as e:
+        raise InputError('%s: cannot restore (%s)' % (ckpt, str(e).strip().splitlines()[0]))
+    print('restored %s (D%d-C%d nf=%d), testing %d images of %s'
+          % (ckpt, cfg['Dn'], cfg['Dc'], cfg['nf'], data.n, data.path))
+
+    batches = pre_input.Batches(data, a.batch_size, shuffle=False, drop_remainder=False)
+    rows, times = [], []
+
+    def predict(f, m):
+        t0 = time.perf_counter()
+        out = sess.run(pred, {feature: f, mask: m})
+        times.append((time.perf_counter() - t0) / len(f))
+        return out
+
+    for n, item in enumerate(evaluate.reconstruct(predict, batches)):
+        rows.append(evaluate.image_row(*item))
+        if a.plot and n < a.plot_count:
+            evaluate.save_png(os.path.join(out_dir, 'panel_%05d.png' % item[0]),
+                              evaluate.panel(item[1], item[2], item[3]))
+    sess.close()
+    s = evaluate.summarize(rows)
+    s.update({'checkpoint': ckpt, 'data': os.path.abspath(data.path), 'images': len(rows),
+              'seconds_per_image': sum(times) / len(rows)})
+    evaluate.write_csv(os.path.join(out_dir, 'metrics.csv'), rows)
+    evaluate.write_json(os.path.join(out_dir, 'summary.json'), s)
+    for line in evaluate.summary_lines(s):
+        print(line)
+    print('per-image metrics: %s, summary: %s%s'
+          % (os.path.join(out_dir, 'metrics.csv'), os.path.join(out_dir, 'summary.json'),
+             ', panels: %s/panel_*.png' % out_dir if a.plot else ''))
+    return s
+
+
+if __name__ == '__main__':
+    main()
