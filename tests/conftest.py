@@ -1,0 +1,48 @@
+"""Shared fixtures: the repository on sys.path, a tiny synthetic dataset and a tiny trained
+model, each built once per test session."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+TINY_SIZE = 32
+TINY_MODEL = ['--Dn', '3', '--Dc', '2', '--nf', '16']
+
+
+def run_script(script, *args, **kwargs):
+    """Run a top-level script in a subprocess; returns CompletedProcess (text, both streams)."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3', PYTHONUNBUFFERED='1')
+    return subprocess.run([sys.executable, os.path.join(ROOT, script)] + [str(a) for a in args],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, cwd=kwargs.get('cwd', ROOT), env=env,
+                          timeout=kwargs.get('timeout', 600))
+
+
+@pytest.fixture(scope='session')
+def tiny_data(tmp_path_factory):
+    """(train.hdf5, test.hdf5): 24 + 8 synthetic 32x32 complex images, acc 4, 4 centre lines."""
+    from models import h5writer
+    d = str(tmp_path_factory.mktemp('tiny_data'))
+    return h5writer.write_synthetic(d, 32, (TINY_SIZE, TINY_SIZE), acc=4.0, sample_n=4,
+                                    seed=0, split=0.75, name='tiny')
+
+
+@pytest.fixture(scope='session')
+def tiny_model(tiny_data, tmp_path_factory):
+    """A D3-C2 nf=16 model trained for 3 epochs on tiny_data: (ckpt_dir, train stdout)."""
+    import train
+    d = str(tmp_path_factory.mktemp('tiny_ckpt'))
+    import io
+    from contextlib import redirect_stdout
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        train.main(['--data_train_dir', tiny_data[0], '--data_test_dir', tiny_data[1],
+                    '--batch_size', '4', '--num_epoch', '3', '--save_ckpt_Dir', d,
+                    '--log_every', '2'] + TINY_MODEL)
+    return d, buf.getvalue()
