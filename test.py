@@ -12,16 +12,10 @@ import os
 import sys
 import time
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
-import tensorflow.compat.v1 as tf  # noqa: E402
-
-from models import config as cfgmod  # noqa: E402
-from models import evaluate, pre_input  # noqa: E402
-from models.errors import (ArgumentParser, InputError, bool_flag,  # noqa: E402
-                           exit_on_input_error, str2bool)
-
-tf.disable_v2_behavior()
+from models import config as cfgmod
+from models import evaluate, pre_input
+from models.errors import ArgumentParser, InputError, bool_flag, exit_on_input_error, str2bool
+from models.tfv1 import tf_v1
 
 META = 'modelTst.meta'
 
@@ -75,10 +69,6 @@ def main(argv=None):
     given = {'Dn': a.Dn, 'Dc': a.Dc, 'nf': a.nf, 'dc_mode': a.dc_mode,
              'batch_norm': a.batch_norm, 'share_weights': a.share_weights}
     cfgmod.resolve_arch(given, cfg, cfgmod.path(d))
-    ckpt = tf.train.latest_checkpoint(d)
-    if not ckpt:
-        raise InputError('%s: no checkpoint (expected model-<step>.index and a checkpoint file)'
-                         % d)
     if not os.path.isfile(os.path.join(d, META)):
         raise InputError('%s: no %s (the inference graph train.py writes)' % (d, META))
     data = pre_input.H5Data(resolve_test_file(a))
@@ -90,9 +80,14 @@ def main(argv=None):
         raise InputError('--image_size %s does not match the saved model (%dx%d)'
                          % ('x'.join(map(str, a.image_size)), h, w))
     out_dir = a.output_dir or os.path.join(d, 'test_results')
+
+    tf = tf_v1()
+    ckpt = tf.train.latest_checkpoint(d)
+    if not ckpt:
+        raise InputError('%s: no checkpoint (expected model-<step>.index and a checkpoint file)'
+                         % d)
     if not os.path.isdir(out_dir):
         os.makedirs(out_dir)
-
     graph = tf.Graph()
     with graph.as_default():
         saver = tf.train.import_meta_graph(os.path.join(d, META), clear_devices=True)

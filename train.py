@@ -12,17 +12,12 @@ import shutil
 import sys
 import time
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+import numpy as np
 
-import numpy as np  # noqa: E402
-import tensorflow.compat.v1 as tf  # noqa: E402
-
-from models import config as cfgmod  # noqa: E402
-from models import device, evaluate, h5writer, masks, model_tf, pre_input  # noqa: E402
-from models.errors import (ArgumentParser, InputError, bool_flag,  # noqa: E402
-                           exit_on_input_error, str2bool)
-
-tf.disable_v2_behavior()
+from models import config as cfgmod
+from models import evaluate, h5writer, masks, pre_input
+from models.errors import ArgumentParser, InputError, bool_flag, exit_on_input_error, str2bool
+from models.tfv1 import tf_v1
 
 META = 'modelTst.meta'
 CKPT_PREFIX = 'model'
@@ -50,14 +45,14 @@ def parse_args(argv):
     p.add_argument('--Dn', type=int, default=None, help='conv layers per cascade (default 5)')
     p.add_argument('--Dc', type=int, default=None, help='cascades (default 5)')
     p.add_argument('--nf', type=int, default=None, help='filters per conv layer (default 64)')
-    p.add_argument('--dc_mode', default=None, choices=model_tf.DC_MODES)
+    p.add_argument('--dc_mode', default=None, choices=cfgmod.DC_MODES)
     p.add_argument('--batch_norm', type=str2bool, nargs='?', const=True, default=None)
     p.add_argument('--share_weights', type=str2bool, nargs='?', const=True, default=None)
     # Training.
     p.add_argument('--optimizer', default='adam', choices=('adam', 'sgd'),
                    help='adam (paper) or sgd with exponential decay 0.98/1000 steps (port)')
     p.add_argument('--precision_mode', default='allow_mix_precision',
-                   choices=device.PRECISION_MODES)
+                   choices=cfgmod.PRECISION_MODES)
     p.add_argument('--train_steps', type=int, default=0, help='stop after N steps (0: no limit)')
     p.add_argument('--mask_mode', default='fixed', choices=('fixed', 'random'),
                    help='fixed: masks stored in the file; random: a new mask per image per epoch')
@@ -132,18 +127,17 @@ def resolve_data(a):
 
 def prepare_ckpt_dir(a):
     """Check --save_ckpt_Dir against --continue_training / --overwrite. Returns
-    (saved config or None, checkpoint to restore or None, our files to remove once the new
-    run's inputs have been checked)."""
+    (saved config or None, folder to resume from or None, our files to remove once the new
+    run's inputs have been checked). Needs no TensorFlow, so bad input fails fast."""
     d = a.save_ckpt_Dir
     ours = [p for p in glob.glob(os.path.join(d, CKPT_PREFIX + '-*')) +
             [os.path.join(d, n) for n in ('checkpoint', cfgmod.FILE, META)] if os.path.exists(p)]
     if a.continue_training:
         src = a.last_checkpoint_dir or d
         saved = cfgmod.load(src)
-        latest = tf.train.latest_checkpoint(src)
-        if not latest:
+        if not os.path.isfile(os.path.join(src, 'checkpoint')):
             raise InputError('%s: --continue_training but no checkpoint in the folder' % src)
-        return saved, latest, []
+        return saved, src, []
     if ours and not a.overwrite:
         raise InputError('%s already holds a trained model; pass --continue_training to resume '
                          'or --overwrite to start again' % d)
@@ -181,8 +175,16 @@ def build_config(a, data, saved):
     return cfg
 
 
+def import_tf():
+    """TensorFlow and the graph modules, imported once the inputs have been checked."""
+    tf = tf_v1()
+    from models import device, model_tf
+    return tf, device, model_tf
+
+
 def export_inference_meta(cfg, ckpt_dir):
     """Save the inference graph (feature, mask -> predTst) as modelTst.meta."""
+    tf, _, model_tf = import_tf()
     graph, _, _, _ = model_tf.build_inference_graph(cfg)
     with graph.as_default():
         saver = tf.train.Saver(model_tf.model_variables(graph))
@@ -225,7 +227,7 @@ def copy_tree(src, dst):
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
     t_start = time.time()
-    saved, restore_from, stale = prepare_ckpt_dir(a)
+    saved, resume_dir, stale = prepare_ckpt_dir(a)
     train_path, test_path = resolve_data(a)
     data = pre_input.H5Data(train_path)
     test_data = pre_input.H5Data(test_path) if test_path else None
@@ -245,6 +247,10 @@ def main(argv=None):
         os.remove(p)
     if not os.path.isdir(ckpt_dir):
         os.makedirs(ckpt_dir)
+    tf, device, model_tf = import_tf()
+    restore_from = tf.train.latest_checkpoint(resume_dir) if resume_dir else None
+    if resume_dir and not restore_from:
+        raise InputError('%s: the checkpoint file names no readable checkpoint' % resume_dir)
     cfgmod.save(ckpt_dir, cfg)
     export_inference_meta(cfg, ckpt_dir)
 

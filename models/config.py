@@ -6,6 +6,10 @@ import os
 from models.errors import InputError
 
 FILE = 'config.json'
+# Flag values checked before TensorFlow is imported (models.device / models.model_tf use them).
+PRECISION_MODES = ('allow_fp32_to_fp16', 'force_fp16', 'must_keep_origin_dtype',
+                   'allow_mix_precision')
+DC_MODES = ('hard', 'lambda')
 ARCH_DEFAULTS = {'model': 'static', 'Dn': 5, 'Dc': 5, 'nf': 64, 'dc_mode': 'hard',
                  'batch_norm': False, 'share_weights': False}
 

@@ -12,8 +12,8 @@ import importlib
 
 import tensorflow.compat.v1 as tf
 
-PRECISION_MODES = ('allow_fp32_to_fp16', 'force_fp16', 'must_keep_origin_dtype',
-                   'allow_mix_precision')
+from models.config import PRECISION_MODES  # noqa: F401  (re-exported)
+
 LOWERS_PRECISION = ('allow_fp32_to_fp16', 'force_fp16', 'allow_mix_precision')
 
 

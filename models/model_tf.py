@@ -12,8 +12,9 @@ import math
 
 import tensorflow.compat.v1 as tf
 
+from models.config import DC_MODES
+
 SCOPE = 'cascade_net'
-DC_MODES = ('hard', 'lambda')
 LAMBDA_INIT = 10.0  # start close to hard DC: large lambda trusts the acquired samples
 
 

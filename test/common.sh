@@ -46,7 +46,9 @@ parse_launcher_args() {
 
 prepare_output() {
     start_time=$(date +%s)
-    out_dir=${cur_path}/test/output/${ASCEND_DEVICE_ID}
+    # CASCADENET_OUTPUT_ROOT / CASCADENET_DATA_ROOT move outputs and the synthetic data
+    # elsewhere (the test suite uses them to keep the checkout clean).
+    out_dir=${CASCADENET_OUTPUT_ROOT:-${cur_path}/test/output}/${ASCEND_DEVICE_ID}
     if [ -e "${out_dir}" ]; then
         backup=${out_dir}.$(date +%Y%m%d-%H%M%S)
         mv "${out_dir}" "${backup}" && echo "previous output moved to ${backup}"
@@ -59,7 +61,7 @@ prepare_output() {
     train_log=${out_dir}/train_${ASCEND_DEVICE_ID}.log
     test_log=${out_dir}/test_${ASCEND_DEVICE_ID}.log
     if [ -z "${data_path}" ]; then
-        data_path=${cur_path}/data/synthetic${image_size}
+        data_path=${CASCADENET_DATA_ROOT:-${cur_path}/data}/synthetic${image_size}
         if ! ls "${data_path}"/*train*.hdf5 >/dev/null 2>&1; then
             echo "no --data_path: building the synthetic dataset in ${data_path}"
             python3 "${cur_path}/make_h5data.py" --synthetic 200 --image_size "${image_size}" \

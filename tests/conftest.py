@@ -35,7 +35,7 @@ def tiny_data(tmp_path_factory):
 
 @pytest.fixture(scope='session')
 def tiny_model(tiny_data, tmp_path_factory):
-    """A D3-C2 nf=16 model trained for 3 epochs on tiny_data: (ckpt_dir, train stdout)."""
+    """A D3-C2 nf=16 model trained for 8 epochs (48 steps) on tiny_data: (ckpt_dir, train stdout)."""
     import train
     d = str(tmp_path_factory.mktemp('tiny_ckpt'))
     import io
@@ -43,6 +43,6 @@ def tiny_model(tiny_data, tmp_path_factory):
     buf = io.StringIO()
     with redirect_stdout(buf):
         train.main(['--data_train_dir', tiny_data[0], '--data_test_dir', tiny_data[1],
-                    '--batch_size', '4', '--num_epoch', '3', '--save_ckpt_Dir', d,
-                    '--log_every', '2'] + TINY_MODEL)
+                    '--batch_size', '4', '--num_epoch', '8', '--save_ckpt_Dir', d,
+                    '--log_every', '4'] + TINY_MODEL)
     return d, buf.getvalue()

@@ -1,0 +1,121 @@
+import numpy as np
+import pytest
+import tensorflow.compat.v1 as tf
+
+from models import masks, model_tf
+from models.pre_input import to_two_channel, undersample
+
+tf.disable_v2_behavior()
+
+
+def sample_inputs(n, h, w, seed=0):
+    rng = np.random.default_rng(seed)
+    label = (rng.standard_normal((n, h, w)) + 1j * rng.standard_normal((n, h, w))).astype(
+        np.complex64)
+    mask = masks.cartesian_mask((n, h, w), 4, 4, seed=seed)
+    return label, mask, to_two_channel(undersample(label, mask))
+
+
+def run(fetches, feed, graph):
+    with tf.Session(graph=graph) as sess:
+        sess.run(tf.global_variables_initializer())
+        return sess.run(fetches, feed)
+
+
+@pytest.mark.parametrize('lam', [None, 3.0])
+def test_data_consistency_against_numpy(lam):
+    label, mask, feature = sample_inputs(2, 16, 12)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 16, 12, 2)).astype(np.float32)
+    g = tf.Graph()
+    with g.as_default():
+        f_t = tf.constant(feature)
+        m_t = tf.constant(mask)
+        k0 = model_tf.sampled_kspace(f_t, m_t)
+        out = model_tf.data_consistency(tf.constant(x), k0, m_t,
+                                        None if lam is None else tf.constant(lam))
+    k0_v, out_v = run([k0, out], {}, g)
+    k0_np = np.fft.fft2(label) * mask
+    np.testing.assert_allclose(k0_v, k0_np, atol=1e-4)
+    k_cnn = np.fft.fft2(x[..., 0] + 1j * x[..., 1])
+    k_out = np.fft.fft2(out_v[..., 0] + 1j * out_v[..., 1])
+    s = mask == 1
+    if lam is None:
+        np.testing.assert_allclose(k_out[s], k0_np[s], atol=1e-3)  # sampled points equal k0
+    else:
+        np.testing.assert_allclose(k_out[s], ((k_cnn + lam * k0_np) / (1 + lam))[s], atol=1e-3)
+    np.testing.assert_allclose(k_out[~s], k_cnn[~s], atol=1e-3)    # others untouched
+
+
+@pytest.mark.parametrize('h,w', [(64, 64), (96, 80)])
+def test_shapes_and_dc_output(h, w):
+    label, mask, feature = sample_inputs(2, h, w)
+    g = tf.Graph()
+    with g.as_default():
+        f = tf.placeholder(tf.float32, [None, h, w, 2])
+        m = tf.placeholder(tf.float32, [None, h, w])
+        out = model_tf.makeModel(f, m, True, nLayers=3, K=2, nf=8)
+    res = run(out, {f: feature, m: mask}, g)
+    assert res['dc2'].shape == (2, h, w, 2) and res['cnn1'].shape == (2, h, w, 2)
+    k = np.fft.fft2(res['dc2'][..., 0] + 1j * res['dc2'][..., 1])
+    np.testing.assert_allclose(k[mask == 1], (np.fft.fft2(label) * mask)[mask == 1], atol=2e-3)
+
+
+def count_params(graph):
+    return sum(int(np.prod(v.shape)) for v in graph.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES))
+
+
+@pytest.mark.parametrize('opts', [{}, {'batch_norm': True}, {'dc_mode': 'lambda'},
+                                  {'share_weights': True}])
+def test_gradients_reach_every_cascade(opts):
+    label, mask, feature = sample_inputs(2, 16, 16)
+    g = tf.Graph()
+    with g.as_default():
+        tf.set_random_seed(0)
+        f = tf.constant(feature)
+        m = tf.constant(mask)
+        out = model_tf.makeModel(f, m, True, nLayers=3, K=3, nf=8, **opts)
+        loss = tf.reduce_mean(tf.square(out['dc3'] - to_two_channel(label)))
+        vs = g.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES)
+        grads = tf.gradients(loss, vs)
+    assert all(gr is not None for gr in grads)
+    values = run(grads, {}, g)
+    names = [v.op.name for v in vs]
+    cascades = {'cnn'} if opts.get('share_weights') else {'cnn1', 'cnn2', 'cnn3'}
+    for c in cascades:
+        norms = [np.abs(gv).sum() for n, gv in zip(names, values) if '/%s/' % c in n]
+        assert norms and all(x > 0 for x in norms), c
+    if opts.get('dc_mode') == 'lambda':
+        assert sum('log_lambda' in n for n in names) == 3
+    if opts.get('batch_norm'):
+        assert g.get_collection(tf.GraphKeys.UPDATE_OPS)
+
+
+def test_share_weights_has_one_set():
+    sizes = {}
+    for share in (False, True):
+        g = tf.Graph()
+        with g.as_default():
+            model_tf.makeModel(tf.zeros([1, 16, 16, 2]), tf.ones([1, 16, 16]), True, 3, 4, 8,
+                               share_weights=share)
+        sizes[share] = count_params(g)
+    assert sizes[False] == 4 * sizes[True]
+    # D3 nf=8: 2->8, 8->8, 8->2 convs 3x3 with biases
+    assert sizes[True] == (9 * 2 * 8 + 8) + (9 * 8 * 8 + 8) + (9 * 8 * 2 + 2)
+
+
+def test_he_init_scale():
+    g = tf.Graph()
+    with g.as_default():
+        model_tf.makeModel(tf.zeros([1, 16, 16, 2]), tf.ones([1, 16, 16]), True, 3, 1, 64, seed=0)
+        w = [v for v in g.get_collection(tf.GraphKeys.GLOBAL_VARIABLES) if 'conv2/W' in v.name][0]
+    wv = run(w, {}, g)
+    np.testing.assert_allclose(wv.std(), np.sqrt(2.0 / (9 * 64)), rtol=0.05)
+
+
+def test_inference_graph_names():
+    cfg = {'model': 'static', 'Dn': 3, 'Dc': 2, 'nf': 8, 'dc_mode': 'hard',
+           'batch_norm': False, 'share_weights': False, 'image_size': [24, 20]}
+    graph, feature, mask, pred = model_tf.build_inference_graph(cfg)
+    assert feature.name == 'feature:0' and mask.name == 'mask:0' and pred.name == 'predTst:0'
+    assert pred.shape.as_list() == [None, 24, 20, 2]

@@ -1,0 +1,26 @@
+"""Every Python file must parse as Python 3.7 (the Ascend image runs TF 1.15 on Python 3.7)
+and use no Keras / tf.layers / tf.contrib."""
+import ast
+import os
+import re
+
+import pytest
+
+from conftest import ROOT
+
+
+def py_files():
+    out = []
+    for d, dirs, files in os.walk(ROOT):
+        dirs[:] = [x for x in dirs if not x.startswith('.') and x not in ('data', 'output',
+                                                                         '__pycache__')]
+        out += [os.path.join(d, f) for f in files if f.endswith('.py')]
+    return sorted(out)
+
+
+@pytest.mark.parametrize('path', py_files(), ids=lambda p: os.path.relpath(p, ROOT))
+def test_python37_syntax_and_no_keras(path):
+    src = open(path, encoding='utf-8').read()
+    ast.parse(src, path, feature_version=(3, 7))
+    if os.sep + 'tests' + os.sep not in path:
+        assert not re.search(r'tf\.keras|tf\.layers\.|tf\.contrib|import keras', src), path

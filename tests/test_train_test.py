@@ -1,0 +1,137 @@
+"""train.py -> test.py end to end on tiny data, resuming, and the errors a user can cause."""
+import json
+import os
+import re
+import shutil
+
+import numpy as np
+import pytest
+
+import test as test_script
+import train
+from conftest import ROOT, TINY_MODEL, run_script
+
+
+def lines(text, tag):
+    return [dict(re.findall(r'(\S+?)=(\S+)', l)) for l in text.splitlines()
+            if l.startswith('[%s]' % tag)]
+
+
+def test_training_lowers_loss_and_raises_psnr(tiny_model):
+    _, out = tiny_model
+    steps = lines(out, 'step')
+    assert [int(s['step']) for s in steps] == list(range(4, 49, 4))
+    assert float(steps[-1]['loss']) < 0.75 * float(steps[0]['loss'])
+    val = lines(out, 'val')
+    assert len(val) == 8
+    assert float(val[-1]['psnr_re']) > float(val[0]['psnr_re'])
+    assert float(val[-1]['psnr_re']) > float(val[-1]['psnr_in'])  # better than zero-filling
+    done = lines(out, 'done')[0]
+    assert float(done['step_time']) > 0 and float(done['images/sec']) > 0
+
+
+def test_checkpoint_folder_contents(tiny_model):
+    d, _ = tiny_model
+    cfg = json.load(open(os.path.join(d, 'config.json')))
+    assert (cfg['Dn'], cfg['Dc'], cfg['nf'], cfg['image_size']) == (3, 2, 16, [32, 32])
+    assert os.path.exists(os.path.join(d, 'modelTst.meta'))
+    assert open(os.path.join(d, 'checkpoint')).read().count('model-48') >= 1
+
+
+def test_test_script_matches_validation(tiny_model, tiny_data, tmp_path, capsys):
+    d, out = tiny_model
+    s = test_script.main(['--save_ckpt_Dir', d, '--data_test_dir', tiny_data[1],
+                          '--output_dir', str(tmp_path), '--plot', '--batch_size', '3'])
+    printed = capsys.readouterr().out
+    m = re.search(r'Avg PSNR: IN (\S+) RE (\S+)', printed)
+    assert m and re.search(r'Avg SSIM: IN \S+ RE \S+', printed)
+    assert re.search(r'Avg MSE: IN \S+ RE \S+', printed)
+    last_val = lines(out, 'val')[-1]
+    assert float(m.group(2)) == pytest.approx(float(last_val['psnr_re']), abs=1e-3)
+    assert float(m.group(1)) == pytest.approx(float(last_val['psnr_in']), abs=1e-3)
+    rows = open(str(tmp_path / 'metrics.csv')).read().strip().splitlines()
+    assert len(rows) == 1 + 8 and rows[0].startswith('index,psnr_in')
+    summary = json.load(open(str(tmp_path / 'summary.json')))
+    assert summary['images'] == 8 and summary['psnr_re'] == pytest.approx(s['psnr_re'])
+    assert len([f for f in os.listdir(str(tmp_path)) if f.endswith('.png')]) == 8
+
+
+def test_continue_training_resumes(tiny_model, tiny_data, tmp_path, capsys):
+    d = str(tmp_path / 'ckpt')
+    shutil.copytree(tiny_model[0], d)
+    train.main(['--data_train_dir', tiny_data[0], '--batch_size', '4', '--num_epoch', '9',
+                '--save_ckpt_Dir', d, '--continue_training', '--log_every', '2'])
+    out = capsys.readouterr().out
+    assert 'at step 48' in out
+    assert [int(s['step']) for s in lines(out, 'step')] == [50, 52, 54]
+    assert lines(out, 'epoch')[0]['epoch'] == '9'
+
+
+def test_existing_checkpoints_are_not_overwritten(tiny_model, tiny_data, tmp_path):
+    d = str(tmp_path / 'ckpt')
+    shutil.copytree(tiny_model[0], d)
+    before = sorted(os.listdir(d))
+    r = run_script('train.py', '--data_train_dir', tiny_data[0], '--save_ckpt_Dir', d,
+                   '--batch_size', '4', '--train_steps', '1', *TINY_MODEL)
+    assert r.returncode == 2
+    assert '--continue_training' in r.stderr and '--overwrite' in r.stderr
+    assert sorted(os.listdir(d)) == before
+
+
+def test_test_script_errors(tiny_model, tiny_data, tmp_path):
+    d = tiny_model[0]
+    r = run_script('test.py', '--save_ckpt_Dir', d, '--data_test_dir', tiny_data[1], '--Dn', '5')
+    assert r.returncode == 2 and 'Dn=5 (saved 3)' in r.stderr
+    r = run_script('test.py', '--save_ckpt_Dir', str(tmp_path), '--data_test_dir', tiny_data[1])
+    assert r.returncode == 2 and 'config.json' in r.stderr
+    r = run_script('test.py', '--save_ckpt_Dir', d, '--data_test_dir', str(tmp_path / 'x.h5'))
+    assert r.returncode == 2 and 'no such file' in r.stderr
+
+
+@pytest.mark.parametrize('args,message', [
+    (['--precision_mode', 'fp8'], "invalid choice: 'fp8'"),
+    (['--mask_type', 'spiral'], "invalid choice: 'spiral'"),
+    (['--batch_size', '0'], '--batch_size must be >= 1'),
+    (['--image_size', '48'], 'does not match the data'),
+    (['--batch_size', '64'], 'larger than the 24 images'),
+    (['--data_train_dir', '/nonexistent/train.hdf5'], 'no such file'),
+])
+def test_train_bad_input_exit_2(tiny_data, tmp_path, args, message):
+    base = ['--data_train_dir', tiny_data[0], '--save_ckpt_Dir', str(tmp_path / 'c'),
+            '--train_steps', '1', '--batch_size', '4'] + TINY_MODEL
+    r = run_script('train.py', *(base + args))
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.startswith('error:') and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert message in r.stderr
+    assert not os.path.exists(str(tmp_path / 'c' / 'checkpoint'))
+
+
+def test_no_data_builds_synthetic(tmp_path):
+    r = run_script('train.py', '--image_size', '16', '--synthetic_n', '6', '--batch_size', '2',
+                   '--train_steps', '2', '--Dn', '2', '--Dc', '1', '--nf', '4', '--sample_n', '2',
+                   cwd=str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert 'building a synthetic dataset of 6 16x16 images' in r.stdout
+    assert os.path.exists(str(tmp_path / 'data' / 'synthetic16x16_n6_s2_train_acc4.hdf5'))
+    assert os.path.exists(str(tmp_path / 'save_ckpt' / 'checkpoint'))
+
+
+def test_full_launcher(tmp_path):
+    env_root = str(tmp_path)
+    import subprocess
+    env = dict(os.environ, CASCADENET_OUTPUT_ROOT=env_root + '/out',
+               CASCADENET_DATA_ROOT=env_root + '/data', ASCEND_DEVICE_ID='0')
+    r = subprocess.run(['bash', os.path.join(ROOT, 'test', 'train_full_1p.sh'),
+                        '--image_size=40', '--train_epochs=2', '--batch_size=8'],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                       universal_newlines=True, timeout=600)
+    assert r.returncode == 0, r.stdout
+    report = dict(l.split(' = ', 1) for l in
+                  open(env_root + '/out/0/CascadeNet_ID2121_for_TensorFlow_bs8_1p_acc.log')
+                  .read().splitlines())
+    for key in ('Network', 'RankSize', 'BatchSize', 'DeviceType', 'CaseName', 'ActualFPS',
+                'TrainingTime', 'ActualLoss', 'E2ETrainingTime', 'TrainAccuracy'):
+        assert report.get(key), key
+    assert float(report['ActualFPS']) > 0 and np.isfinite(float(report['TrainAccuracy']))
+    assert 'Final Performance images/sec' in r.stdout
+    assert os.path.exists(env_root + '/out/0/train_0.log')
