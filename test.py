@@ -13,6 +13,7 @@ import sys
 import time
 
 from models import config as cfgmod
+from models import ckpt as ckpt_mod
 from models import evaluate, pre_input
 from models.errors import ArgumentParser, InputError, bool_flag, exit_on_input_error, str2bool
 from models.tfv1 import tf_v1
@@ -95,10 +96,8 @@ def main(argv=None):
         mask = graph.get_tensor_by_name('mask:0')
         pred = graph.get_tensor_by_name('predTst:0')
     sess = tf.Session(graph=graph)
-    try:
-        saver.restore(sess, ckpt)
-    except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError, tf.errors.DataLossError) as e:
-        raise InputError('%s: cannot restore (%s)' % (ckpt, str(e).strip().splitlines()[0]))
+    with graph.as_default():
+        ckpt_mod.restore(tf, saver, sess, ckpt, tf.global_variables())
     print('restored %s (D%d-C%d nf=%d), testing %d images of %s'
           % (ckpt, cfg['Dn'], cfg['Dc'], cfg['nf'], data.n, data.path))
 

@@ -15,12 +15,14 @@ import time
 import numpy as np
 
 from models import config as cfgmod
-from models import evaluate, h5writer, masks, pre_input
-from models.errors import ArgumentParser, InputError, bool_flag, exit_on_input_error, str2bool
+from models import ckpt, evaluate, h5writer, masks, pre_input
+from models.errors import (ArgumentParser, InputError, TrainingStopped, bool_flag,
+                           exit_on_input_error, str2bool)
 from models.tfv1 import tf_v1
 
 META = 'modelTst.meta'
 CKPT_PREFIX = 'model'
+MAX_SKIPPED = 20  # consecutive non-finite steps tolerated under loss scaling
 
 
 def parse_args(argv):
@@ -32,6 +34,8 @@ def parse_args(argv):
     p.add_argument('--random_seed', type=int, default=0)
     p.add_argument('--num_epoch', type=int, default=10)
     p.add_argument('--checkpoint_period', type=int, default=1, help='save every N epochs')
+    p.add_argument('--checkpoint_steps', type=int, default=0,
+                   help='also save every N steps (0: only per --checkpoint_period epochs)')
     p.add_argument('--data_url', default='', help='folder holding *train*.hdf5 / *test*.hdf5')
     p.add_argument('--data_train_dir', default='', help='training HDF5 file')
     p.add_argument('--data_test_dir', default='', help='test HDF5 file for validation')
@@ -78,8 +82,9 @@ def parse_args(argv):
         p.error('--Dn must be >= 2 (first layer 2->nf, last nf->2)')
     if a.image_size is not None and (len(a.image_size) > 2 or min(a.image_size) < 8):
         p.error('--image_size takes H or H W, each >= 8')
-    if a.train_steps < 0 or a.warmup_steps < 0 or a.learning_rate <= 0:
-        p.error('--train_steps and --warmup_steps must be >= 0 and --learning_rate > 0')
+    if min(a.train_steps, a.warmup_steps, a.checkpoint_steps) < 0 or not a.learning_rate > 0:
+        p.error('--train_steps, --warmup_steps and --checkpoint_steps must be >= 0 and '
+                '--learning_rate > 0')
     return a
 
 
@@ -281,9 +286,20 @@ def main(argv=None):
     else:
         lr = tf.train.exponential_decay(a.learning_rate, global_step, 1000, 0.98, staircase=True)
         opt = tf.train.GradientDescentOptimizer(lr)
-    opt = device.wrap_optimizer(opt, dev, a.precision_mode)
+    scaled_opt = device.wrap_optimizer(opt, dev, a.precision_mode)
+    loss_scaling = scaled_opt is not opt
     with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
-        train_op = opt.minimize(loss, global_step=global_step)
+        if loss_scaling:
+            # the loss-scale optimizer skips non-finite steps and lowers the scale itself
+            train_op = scaled_opt.minimize(loss, global_step=global_step)
+            finite = tf.is_finite(loss)
+        else:
+            # apply a step only when loss and gradients are finite, so weights stay good
+            grads = opt.compute_gradients(loss)
+            finite = tf.reduce_all(tf.stack([tf.is_finite(loss)] + [
+                tf.reduce_all(tf.is_finite(g)) for g, _ in grads if g is not None]))
+            train_op = tf.cond(finite, lambda: opt.apply_gradients(grads, global_step),
+                               tf.no_op)
     loss_summary = tf.summary.scalar('loss', loss)
     val_ph = dict((k, tf.placeholder(tf.float32, name='val_' + k))
                   for k in ('psnr_in', 'psnr_re', 'ssim_in', 'ssim_re'))
@@ -295,7 +311,7 @@ def main(argv=None):
     sess = tf.Session(config=device.session_config(dev, a.precision_mode, seed_threads=True))
     sess.run(tf.global_variables_initializer())
     if restore_from:
-        saver.restore(sess, restore_from)
+        ckpt.restore(tf, saver, sess, restore_from, tf.global_variables())
         print('resumed from %s at step %d' % (restore_from, sess.run(global_step)))
     start_step = int(sess.run(global_step))
     writer = tf.summary.FileWriter(ckpt_dir, sess.graph if not restore_from else None)
@@ -323,6 +339,7 @@ def main(argv=None):
         print('nothing to do: the checkpoint is at step %d, training stops at %d'
               % (start_step, total_steps))
     timer = Timer(a.warmup_steps)
+    skipped = 0
     epoch_losses, epoch_times = [], []
     stream = pre_input.Prefetch(batches.from_step(start_step), size=3)
     step = start_step
@@ -332,12 +349,20 @@ def main(argv=None):
             epoch, b, batch = next(stream)
             feed = {feature: batch['feature'], label: batch['label'], mask: batch['mask']}
             t0 = time.perf_counter()
-            loss_v, _, summ = sess.run([loss, train_op, loss_summary], feed)
+            loss_v, ok, _, summ = sess.run([loss, finite, train_op, loss_summary], feed)
             dt = time.perf_counter() - t0
+            if not ok:
+                skipped += 1
+                if not loss_scaling or skipped > MAX_SKIPPED:
+                    raise TrainingStopped(
+                        'non-finite loss or gradients (loss %r) at step %d, epoch %d; the step '
+                        'was not applied and training stops; the last good checkpoint in %s '
+                        'is kept' % (float(loss_v), step + 1, epoch + 1, ckpt_dir))
+                print('[skip] step=%d loss=%r non-finite: step skipped, loss scale lowered'
+                      % (step + 1, float(loss_v)))
+                continue
+            skipped = 0
             step += 1
-            if not np.isfinite(loss_v):
-                raise InputError('loss is %r at step %d (epoch %d); stopping, the last good '
-                                 'checkpoint in %s is kept' % (loss_v, step, epoch + 1, ckpt_dir))
             timer.add(dt)
             epoch_losses.append(float(loss_v))
             if timer.seen > a.warmup_steps:
@@ -348,6 +373,10 @@ def main(argv=None):
                 sys.stdout.flush()
                 timer.window = []
                 writer.add_summary(summ, step)
+            saved_now = False
+            if a.checkpoint_steps and step % a.checkpoint_steps == 0 and step < total_steps:
+                save(step)
+                saved_now = True
             if b == spe - 1:
                 print('[epoch] epoch=%d step=%d loss=%.6e %s'
                       % (epoch + 1, step, np.mean(epoch_losses),
@@ -355,7 +384,7 @@ def main(argv=None):
                 epoch_losses, epoch_times = [], []
                 if test_data is not None:
                     validate(epoch + 1, step)
-                if (epoch + 1) % a.checkpoint_period == 0 and step < total_steps:
+                if (epoch + 1) % a.checkpoint_period == 0 and step < total_steps and not saved_now:
                     save(step)
                 sys.stdout.flush()
         if step > start_step or not tf.train.latest_checkpoint(ckpt_dir):

@@ -5,19 +5,25 @@ import sys
 
 
 class InputError(Exception):
-    """Something the user gave us is wrong (file, key, shape, value, flag)."""
+    """Something the user gave us is wrong (file, key, shape, value, flag). Exit code 2."""
+
+
+class TrainingStopped(Exception):
+    """Training cannot go on (e.g. a non-finite loss without loss scaling). Exit code 1."""
 
 
 def exit_on_input_error(main):
-    """Run `main`; an InputError prints `error: <message>` on stderr and exits with code 2."""
+    """Run `main`; an InputError prints `error: <message>` on stderr and exits with code 2,
+    TrainingStopped does the same with exit code 1."""
     @functools.wraps(main)
     def wrapper(*args, **kwargs):
         try:
             return main(*args, **kwargs)
-        except InputError as e:
+        except (InputError, TrainingStopped) as e:
+            sys.stdout.flush()
             sys.stderr.write('error: %s\n' % e)
             sys.stderr.flush()
-            sys.exit(2)
+            sys.exit(2 if isinstance(e, InputError) else 1)
     return wrapper
 
 

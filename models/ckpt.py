@@ -1,0 +1,40 @@
+"""Checking a checkpoint against the graph that is about to restore it, so a corrupt file or a
+checkpoint of another model configuration ends in a message that names what differs."""
+from models.errors import InputError
+
+
+def _first_line(e):
+    s = str(e).strip()
+    return s.splitlines()[0] if s else type(e).__name__
+
+
+def check_compatible(tf, ckpt, var_list):
+    """Raise InputError unless every variable of `var_list` is in `ckpt` with the same shape."""
+    try:
+        saved = dict(tf.train.list_variables(ckpt))
+    except Exception as e:  # a truncated or corrupt index raises several TF error types
+        raise InputError('%s: unreadable checkpoint (%s)' % (ckpt, _first_line(e)))
+    missing, differ = [], []
+    for v in var_list:
+        name = v.op.name
+        shape = v.shape.as_list()
+        if name not in saved:
+            missing.append(name)
+        elif list(saved[name]) != shape:
+            differ.append('%s is %s in the checkpoint, %s in this model'
+                          % (name, list(saved[name]), shape))
+    if differ:
+        raise InputError('%s: checkpoint is from a different model configuration: %s'
+                         % (ckpt, '; '.join(differ[:3])))
+    if missing:
+        raise InputError('%s: checkpoint lacks %d variables of this model (e.g. %s); it is from '
+                         'a different model configuration' % (ckpt, len(missing), missing[0]))
+
+
+def restore(tf, saver, sess, ckpt, var_list):
+    """check_compatible, then saver.restore with a clear message for a corrupt data file."""
+    check_compatible(tf, ckpt, var_list)
+    try:
+        saver.restore(sess, ckpt)
+    except (tf.errors.OpError, ValueError) as e:
+        raise InputError('%s: cannot restore checkpoint (%s)' % (ckpt, _first_line(e)))
