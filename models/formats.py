@@ -223,6 +223,9 @@ class _ArrayReader(Reader):
                 continue
             yield label, x
 
+    def close(self):
+        self.arr = None  # drops the NIfTI proxy and with it the file it keeps open
+
 
 class NiftiReader(_ArrayReader):
     def __init__(self, path, axis, min_signal):
@@ -318,6 +321,7 @@ class MatReader(_ArrayReader):
         return _MatlabOrder(f[key])
 
     def close(self):
+        super(MatReader, self).close()
         if getattr(self, 'f', None) is not None:
             self.f.close()
 
