@@ -2,6 +2,7 @@
 
   python make_h5data.py --synthetic 200 --image_size 64 --output_dir data
   python make_h5data.py --image_dir my_pngs/ --image_size 256 --name knee --output_dir data
+  python make_h5data.py --input knee_singlecoil_train/ --name knee --output_dir data
 
 Writes <output_dir>/<name>_train_acc<acc>.hdf5 and <name>_test_acc<acc>.hdf5. Each image is
 scaled to max |x| = 1 (the factor is kept in `scale`) and gets a fixed undersampling mask
@@ -12,7 +13,7 @@ import sys
 
 import numpy as np
 
-from models import h5writer, masks, sources
+from models import convert, formats, h5writer, masks, sources
 from models.errors import ArgumentParser, InputError, bool_flag, exit_on_input_error
 
 
@@ -22,10 +23,12 @@ def parse_args(argv):
     src.add_argument('--synthetic', type=int, metavar='N',
                      help='build N synthetic MR-like phantoms (no download needed)')
     src.add_argument('--image_dir', help='folder of PNG/JPG/TIFF images (8 or 16 bit)')
+    convert.add_arguments(p, src)
     p.add_argument('--output_dir', default='data')
     p.add_argument('--name', default=None, help='file name prefix (default: synthetic or the '
                    'image folder name)')
-    p.add_argument('--image_size', type=int, nargs='+', default=[256], metavar='H [W]')
+    p.add_argument('--image_size', type=int, nargs='+', default=None, metavar='H [W]',
+                   help='default 256; 320 (fastMRI\'s crop) when every --input is fastMRI')
     p.add_argument('--acc', type=float, default=4.0, help='acceleration factor')
     p.add_argument('--sample_n', type=int, default=8, help='fully sampled central lines')
     p.add_argument('--mask_type', default='cartesian', choices=masks.MASK_TYPES)
@@ -37,6 +40,8 @@ def parse_args(argv):
                    help="images: centre-crop to a square then 'resize', or centre-'crop'")
     bool_flag(p, 'overwrite', False, 'replace existing output files')
     a = p.parse_args(argv)
+    if a.image_size is None:
+        a.image_size = [formats.default_size(a.input or [], a.format)]
     if len(a.image_size) > 2 or min(a.image_size) < 8:
         p.error('--image_size takes H or H W, each >= 8')
     a.size = (a.image_size[0], a.image_size[-1])
@@ -53,6 +58,8 @@ def main(argv=None):
         train, test = h5writer.write_synthetic(a.output_dir, a.synthetic, a.size, a.acc,
                                                a.sample_n, a.mask_type, a.seed, a.split,
                                                a.noise, a.name or 'synthetic', a.overwrite)
+    elif a.input:
+        train, test, problems = convert.run_input(a, a.output_dir, a.name, a.size)
     else:
         files = sources.list_images(a.image_dir)
         name = a.name or os.path.basename(os.path.normpath(a.image_dir))
@@ -69,6 +76,9 @@ def main(argv=None):
     for path in (train, test):
         if os.path.exists(path):
             print('wrote %s' % path)
+    if a.input and problems:
+        raise InputError('%d input file(s) could not be converted (warnings above); the others '
+                         'were written' % len(problems))
     return train, test
 
 

@@ -56,6 +56,13 @@ class H5Writer(object):
         self.names.append(str(name))
         self.n += 1
 
+    def truncate(self, n):
+        """Drop every image from index `n` on (undo a source file that failed half-way)."""
+        for ds in (self.label, self.mask, self.scale):
+            ds.resize(n, axis=0)
+        del self.names[n:]
+        self.n = n
+
     def close(self):
         """Finish the file and move it into place."""
         self.f.create_dataset('name', data=np.array(self.names, dtype=h5py.string_dtype()))

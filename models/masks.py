@@ -28,6 +28,21 @@ def seed_from_name(name, base_seed=0):
     return (zlib.crc32(str(name).encode('utf-8')) + int(base_seed)) % (2 ** 32)
 
 
+def slice_name(file_name, index):
+    """The name of slice `index` (int or tuple of ints, e.g. (volume, slice)) of a file:
+    '<file_name>#<i>' or '<file_name>#<v>,<i>'. It is what the output's `name` dataset holds and
+    what seeds the slice's mask."""
+    if np.isscalar(index):
+        index = (index,)
+    return '%s#%s' % (file_name, ','.join(str(int(i)) for i in index))
+
+
+def seed_from_slice(file_name, index, base_seed=0):
+    """A stable seed for slice `index` of file `file_name`: each slice of a volume gets its own
+    mask, and the same file gets the same masks on every machine and in every run."""
+    return seed_from_name(slice_name(file_name, index), base_seed)
+
+
 def _centre_lines(nx, sample_n):
     """Indices (centred layout) of the `sample_n` fully sampled central lines."""
     start = nx // 2 - sample_n // 2
