@@ -1,0 +1,84 @@
+"""Freeze the latest checkpoint of a training folder to a .pb for ATC.
+
+  python ckpt_to_pb.py --save_ckpt_Dir save_ckpt --output cascade.pb [--image_size H [W]]
+                       [--batch 1] [--soc_version Ascend310] [--overwrite]
+
+Rebuilds the inference graph from config.json with the input shapes fixed (ATC needs static
+shapes): `feature` (batch, H, W, 2) float32, `mask` (batch, H, W) float32 -> `predTst`
+(batch, H, W, 2). H, W default to the training size. Prints the ATC and msame commands for it.
+"""
+import os
+import sys
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+import tensorflow.compat.v1 as tf  # noqa: E402
+
+from models import config as cfgmod  # noqa: E402
+from models import export  # noqa: E402
+from models.errors import ArgumentParser, InputError, bool_flag, exit_on_input_error  # noqa: E402
+
+tf.disable_v2_behavior()
+
+
+def parse_args(argv):
+    p = ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--save_ckpt_Dir', default='./save_ckpt', help='folder written by train.py')
+    p.add_argument('--output', default='cascade.pb', help='the .pb to write')
+    p.add_argument('--image_size', type=int, nargs='+', default=None, metavar='H [W]',
+                   help='input size fixed in the graph (default: the training size)')
+    p.add_argument('--batch', type=int, default=1, help='batch size fixed in the graph')
+    p.add_argument('--soc_version', default='Ascend310', help='for the printed ATC command')
+    bool_flag(p, 'overwrite', False, 'replace an existing --output')
+    a = p.parse_args(argv)
+    if a.batch < 1:
+        p.error('--batch must be >= 1')
+    if a.image_size is not None and (len(a.image_size) > 2 or min(a.image_size) < 1):
+        p.error('--image_size takes one or two positive integers (H [W])')
+    return a
+
+
+@exit_on_input_error
+def main(argv=None):
+    a = parse_args(sys.argv[1:] if argv is None else argv)
+    d = a.save_ckpt_Dir
+    if not os.path.isdir(d):
+        raise InputError('--save_ckpt_Dir %s: no such folder' % d)
+    cfg = cfgmod.load(d)
+    ckpt = tf.train.latest_checkpoint(d)
+    if not ckpt:
+        raise InputError('%s: no checkpoint (expected model-<step>.index and a checkpoint file)'
+                         % d)
+    if os.path.exists(a.output) and not a.overwrite:
+        raise InputError('--output %s: file exists; pass --overwrite to replace it' % a.output)
+    out_dir = os.path.dirname(a.output)
+    if out_dir and not os.path.isdir(out_dir):
+        raise InputError('--output %s: folder %s does not exist' % (a.output, out_dir))
+    h, w = (a.image_size[0], a.image_size[-1]) if a.image_size else cfg['image_size']
+
+    graph_def = export.freeze(cfg, ckpt, a.batch, h, w)
+    export.save_pb(graph_def, a.output)
+    graph = export.import_graph(graph_def, a.output)
+    ins, outs = export.inputs(graph), export.outputs(graph)
+    print('froze %s (D%d-C%d nf=%d) -> %s: %d nodes, %d KB'
+          % (ckpt, cfg['Dn'], cfg['Dc'], cfg['nf'], a.output, len(graph_def.node),
+             os.path.getsize(a.output) // 1024))
+    for tag, ts in (('input', ins), ('output', outs)):
+        for t in ts:
+            print('  %s %s %s %s' % (tag, t.name, t.dtype, t.shape))
+    if (h, w) != tuple(cfg['image_size']):
+        print('note: fixed to %dx%d; the model was trained on %dx%d images'
+              % (h, w, cfg['image_size'][0], cfg['image_size'][1]))
+    om = os.path.splitext(os.path.basename(a.output))[0] + '_om'
+    print('ATC command:')
+    print('  ' + export.atc_command(a.output, ins, a.soc_version, om))
+    print('msame command (inputs from image_to_bin.py, in graph input order):')
+    print('  ' + export.msame_command(om + '.om', ['bins/' + t.name for t in ins], 'msame_out'))
+    if a.batch > 1:
+        print('note: with --batch %d each msame input file must hold %d images; image_to_bin.py '
+              'writes one image per file' % (a.batch, a.batch))
+    return a.output
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,60 @@
+"""Write the msame input folders (and the labels) for an HDF5 test set.
+
+  python image_to_bin.py --data_test_dir data/x_test_acc4.hdf5 --output_dir bins/
+
+Writes bins/feature/{i}.bin (H, W, 2) float32 zero-filled image, bins/mask/{i}.bin (H, W)
+float32 and bins/label/{i}.bin (H, W, 2) float32, i = image index in the file, computed exactly
+as test.py computes its inputs (models.pre_input), plus bins/info.json with the shapes.
+"""
+import os
+import sys
+
+from models import bins, pre_input
+from models.errors import ArgumentParser, InputError, bool_flag, exit_on_input_error
+
+
+def parse_args(argv):
+    p = ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--data_test_dir', default='', help='test HDF5 file')
+    p.add_argument('--output_dir', default='bins', help='folder for feature/, mask/, label/')
+    p.add_argument('--count', type=int, default=None, help='only the first COUNT images')
+    bool_flag(p, 'overwrite', False, 'write into a non-empty --output_dir')
+    a = p.parse_args(argv)
+    if a.count is not None and a.count < 1:
+        p.error('--count must be >= 1')
+    return a
+
+
+@exit_on_input_error
+def main(argv=None):
+    a = parse_args(sys.argv[1:] if argv is None else argv)
+    if not a.data_test_dir:
+        raise InputError('no test data: give --data_test_dir FILE')
+    data = pre_input.H5Data(a.data_test_dir)
+    bins.prepare_dir(a.output_dir, a.overwrite)
+    for sub in bins.FOLDERS:
+        bins.prepare_dir(os.path.join(a.output_dir, sub), True)
+    n = data.n if a.count is None else min(a.count, data.n)
+    batches = pre_input.Batches(data, 16, shuffle=False, drop_remainder=False)
+    done = 0
+    for batch in batches.epoch():
+        for j, i in enumerate(batch['index']):
+            if i >= n:
+                continue
+            for sub in bins.FOLDERS:
+                bins.write_bin(os.path.join(a.output_dir, sub, '%d.bin' % i), batch[sub][j])
+            done += 1
+        if done == n:
+            break
+    info = {'source': os.path.abspath(data.path), 'count': n,
+            'feature_shape': list(data.shape) + [2], 'mask_shape': list(data.shape),
+            'label_shape': list(data.shape) + [2], 'dtype': 'float32 little-endian, no header'}
+    bins.write_info(a.output_dir, info)
+    print('wrote %d images of %s to %s/{%s}/{i}.bin (feature %s, mask %s, label %s float32)'
+          % (n, data.path, a.output_dir, ','.join(bins.FOLDERS), tuple(info['feature_shape']),
+             tuple(info['mask_shape']), tuple(info['label_shape'])))
+    return info
+
+
+if __name__ == '__main__':
+    main()

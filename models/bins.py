@@ -1,0 +1,113 @@
+"""The .bin folders of the offline (ATC/msame) inference chain, written and read without TF.
+
+A .bin file is a raw little-endian float32 array with no header, which is what msame reads and
+writes (`--outfmt BIN`). One file holds one image: feature/{i}.bin (H, W, 2) (real, imag) of the
+zero-filled image, mask/{i}.bin (H, W) 0/1 uncentred, label/{i}.bin (H, W, 2) ground truth;
+i is the image's index in the HDF5 file. Dynamic data would hold (T, H, W, 2) / (T, H, W) per
+file; the shapes of a folder set are recorded in info.json beside the folders.
+
+msame names the k-th output of input file `<stem>.bin` `<stem>_output_<k>.bin` and, with a
+folder as --input, writes them into a time-stamped sub-folder of --output.
+"""
+import json
+import os
+import re
+
+import numpy as np
+
+from models.errors import InputError
+
+DTYPE = np.dtype('<f4')
+INFO = 'info.json'
+FOLDERS = ('feature', 'mask', 'label')
+_INDEXED = re.compile(r'^(\d+)\.bin$')
+
+
+def output_name(stem, k=0):
+    """msame's name for output k of input `<stem>.bin`."""
+    return '%s_output_%d.bin' % (stem, k)
+
+
+def write_bin(path, array):
+    """Write `array` as raw little-endian float32."""
+    np.ascontiguousarray(array, dtype=DTYPE).tofile(path)
+
+
+def check_bin(path, shape):
+    """A missing file, or a size that does not match a float32 array of `shape`, is an
+    InputError naming the file and the expected shape."""
+    if not os.path.isfile(path):
+        raise InputError('%s: no such file' % path)
+    count = int(np.prod(shape))
+    size = os.path.getsize(path)
+    if size != count * DTYPE.itemsize:
+        raise InputError('%s: %d bytes, expected %d (float32 array of shape %s)'
+                         % (path, size, count * DTYPE.itemsize, tuple(shape)))
+
+
+def read_bin(path, shape):
+    """Read a raw float32 file as an array of `shape` (checked first, see check_bin)."""
+    check_bin(path, shape)
+    return np.fromfile(path, dtype=DTYPE).reshape(shape)
+
+
+def indexed_files(folder):
+    """Sorted image indices i of the `{i}.bin` files in `folder`."""
+    if not os.path.isdir(folder):
+        raise InputError('%s: no such folder' % folder)
+    found = sorted(int(m.group(1)) for m in map(_INDEXED.match, os.listdir(folder)) if m)
+    if not found:
+        raise InputError('%s: no {i}.bin files' % folder)
+    return found
+
+
+def msame_output_dir(folder, k=0):
+    """The folder holding msame's `*_output_<k>.bin` files: `folder` itself, or its only
+    sub-folder that holds them (msame's time-stamped folder)."""
+    if not os.path.isdir(folder):
+        raise InputError('%s: no such folder' % folder)
+    suffix = '_output_%d.bin' % k
+
+    def has_outputs(d):
+        return any(n.endswith(suffix) for n in os.listdir(d))
+
+    if has_outputs(folder):
+        return folder
+    subs = [os.path.join(folder, n) for n in sorted(os.listdir(folder))
+            if os.path.isdir(os.path.join(folder, n))]
+    subs = [s for s in subs if has_outputs(s)]
+    if len(subs) != 1:
+        raise InputError('%s: expected *%s files in the folder or in one sub-folder, found %s'
+                         % (folder, suffix, '%d sub-folders with them' % len(subs) if subs
+                                             else 'none'))
+    return subs[0]
+
+
+def prepare_dir(folder, overwrite):
+    """Create `folder`; an existing non-empty folder needs overwrite=True (its files are kept,
+    same-named ones are replaced)."""
+    if os.path.isdir(folder) and os.listdir(folder) and not overwrite:
+        raise InputError('%s: folder exists and is not empty; pass --overwrite to write into it'
+                         % folder)
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise InputError('%s: exists and is not a folder' % folder)
+    if not os.path.isdir(folder):
+        os.makedirs(folder)
+
+
+def write_info(root, info):
+    with open(os.path.join(root, INFO), 'w') as f:
+        json.dump(info, f, indent=2, sort_keys=True)
+        f.write('\n')
+
+
+def read_info(root):
+    """info.json of a folder set written by image_to_bin.py, or None if there is none."""
+    p = os.path.join(root, INFO)
+    if not os.path.isfile(p):
+        return None
+    try:
+        with open(p) as f:
+            return json.load(f)
+    except ValueError as e:
+        raise InputError('%s: corrupt JSON (%s)' % (p, e))

@@ -1,0 +1,84 @@
+"""PSNR, SSIM and NMSE of offline-inference outputs (msame or msame_cpu.py) against the labels.
+
+  python om_precision.py --label_dir bins/label --output_dir msame_out
+
+Reads label/{i}.bin and the matching {i}_output_0.bin (in --output_dir or in msame's single
+time-stamped sub-folder of it) and the zero-filled input feature/{i}.bin, and reports IN
+(zero-filled) and RE (reconstruction) metrics per image and on average, with the same rules and
+code as test.py (models.metrics, models.evaluate). Shapes come from info.json beside the label
+folder (image_to_bin.py) or --image_size. Writes a CSV and a JSON summary.
+"""
+import os
+import sys
+
+from models import bins, evaluate
+from models.errors import ArgumentParser, InputError, bool_flag, exit_on_input_error
+
+
+def parse_args(argv):
+    p = ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--label_dir', default='bins/label', help='label/{i}.bin folder')
+    p.add_argument('--output_dir', required=True, help='msame --output folder')
+    p.add_argument('--feature_dir', default='', help='default: feature/ beside --label_dir')
+    p.add_argument('--image_size', type=int, nargs='+', default=None, metavar='H [W]',
+                   help='needed when there is no info.json beside --label_dir')
+    p.add_argument('--csv', default='', help='default: <output_dir>/om_metrics.csv')
+    bool_flag(p, 'overwrite', False, 'replace an existing CSV / summary')
+    return p.parse_args(argv)
+
+
+def label_shape(a, root):
+    if a.image_size is not None:
+        if len(a.image_size) > 2 or min(a.image_size) < 1:
+            raise InputError('--image_size takes one or two positive integers (H [W])')
+        return (a.image_size[0], a.image_size[-1], 2)
+    info = bins.read_info(root)
+    if info is None:
+        raise InputError('%s: no %s (written by image_to_bin.py); give --image_size H W'
+                         % (root, bins.INFO))
+    return tuple(info['label_shape'])
+
+
+@exit_on_input_error
+def main(argv=None):
+    a = parse_args(sys.argv[1:] if argv is None else argv)
+    root = os.path.dirname(os.path.normpath(a.label_dir))
+    shape = label_shape(a, root)
+    feature_dir = a.feature_dir or os.path.join(root, 'feature')
+    out_dir = bins.msame_output_dir(a.output_dir)
+    csv_path = a.csv or os.path.join(a.output_dir, 'om_metrics.csv')
+    json_path = os.path.splitext(csv_path)[0] + '_summary.json'
+    for p in (csv_path, json_path):
+        if os.path.exists(p) and not a.overwrite:
+            raise InputError('%s: exists; pass --overwrite to replace it' % p)
+    indices = bins.indexed_files(a.label_dir)
+    missing = [i for i in indices if not os.path.isfile(os.path.join(out_dir, bins.output_name(i)))]
+    if missing:
+        raise InputError('%s: no output for %d of the %d labels in %s (first missing: %s)'
+                         % (out_dir, len(missing), len(indices), a.label_dir,
+                            bins.output_name(missing[0])))
+    if out_dir != a.output_dir:
+        print('outputs: %s' % out_dir)
+    rows = []
+    for i in indices:
+        label = bins.read_bin(os.path.join(a.label_dir, '%d.bin' % i), shape)
+        feature = bins.read_bin(os.path.join(feature_dir, '%d.bin' % i), shape)
+        pred = bins.read_bin(os.path.join(out_dir, bins.output_name(i)), shape)
+        row = evaluate.image_row(i, feature, pred, label)
+        rows.append(row)
+        print('image %d: PSNR IN %.4f RE %.4f  SSIM IN %.4f RE %.4f  NMSE IN %.4e RE %.4e'
+              % (i, row['psnr_in'], row['psnr_re'], row['ssim_in'], row['ssim_re'],
+                 row['nmse_in'], row['nmse_re']))
+    s = evaluate.summarize(rows)
+    s.update({'images': len(rows), 'label_dir': os.path.abspath(a.label_dir),
+              'output_dir': os.path.abspath(out_dir)})
+    evaluate.write_csv(csv_path, rows)
+    evaluate.write_json(json_path, s)
+    for line in evaluate.summary_lines(s):
+        print(line)
+    print('per-image metrics: %s, summary: %s' % (csv_path, json_path))
+    return s
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,124 @@
+"""The offline chain without an NPU: image_to_bin.py -> msame_cpu.py (frozen .pb) ->
+om_precision.py gives test.py's figures on the same images; bad input ends in exit code 2."""
+import io
+import os
+from contextlib import redirect_stdout
+
+import numpy as np
+import pytest
+
+import ckpt_to_pb
+import image_to_bin
+import msame_cpu
+import om_precision
+import test as test_script
+from models import bins, pre_input
+
+
+def quiet(main, argv):
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        return main(argv)
+
+
+@pytest.fixture(scope='module')
+def chain(tiny_data, tiny_model, tmp_path_factory):
+    """Folders and summaries of one run of the chain on tiny_data's test set."""
+    d = tmp_path_factory.mktemp('chain')
+    pb, binsd, out = str(d / 'cascade.pb'), str(d / 'bins'), str(d / 'out')
+    quiet(ckpt_to_pb.main, ['--save_ckpt_Dir', tiny_model[0], '--output', pb])
+    quiet(image_to_bin.main, ['--data_test_dir', tiny_data[1], '--output_dir', binsd])
+    quiet(msame_cpu.main, ['--model', pb, '--input', binsd + '/feature,' + binsd + '/mask',
+                           '--output', out])
+    om = quiet(om_precision.main, ['--label_dir', binsd + '/label', '--output_dir', out])
+    ref = quiet(test_script.main, ['--save_ckpt_Dir', tiny_model[0], '--data_test_dir',
+                                   tiny_data[1], '--output_dir', str(d / 'test_results')])
+    return {'pb': pb, 'bins': binsd, 'out': out, 'om': om, 'ref': ref, 'dir': d}
+
+
+def test_bins_hold_test_py_inputs(tiny_data, chain):
+    data = pre_input.H5Data(tiny_data[1])
+    assert bins.indexed_files(os.path.join(chain['bins'], 'feature')) == list(range(data.n))
+    batch = pre_input.Batches(data, data.n, shuffle=False).batch(0, 0)
+    i = data.n - 1
+    for sub in bins.FOLDERS:
+        got = bins.read_bin(os.path.join(chain['bins'], sub, '%d.bin' % i), batch[sub][i].shape)
+        assert np.array_equal(got, batch[sub][i]), sub
+    assert bins.read_info(chain['bins'])['label_shape'] == [32, 32, 2]
+
+
+def test_chain_gives_test_py_metrics(tiny_data, chain):
+    om, ref = chain['om'], chain['ref']
+    assert om['images'] == ref['images'] == 8
+    assert abs(om['psnr_re'] - ref['psnr_re']) < 1e-3
+    assert abs(om['psnr_in'] - ref['psnr_in']) < 1e-3
+    assert abs(om['ssim_re'] - ref['ssim_re']) < 1e-4
+    assert abs(om['nmse_re'] - ref['nmse_re']) < 1e-5 * max(1.0, ref['nmse_re'])
+    # RE and IN differ, so the outputs are reconstructions, not copies of the input.
+    assert abs(om['psnr_re'] - om['psnr_in']) > 1e-2
+    assert os.path.isfile(os.path.join(chain['out'], bins.output_name(7)))
+    with open(os.path.join(chain['out'], 'om_metrics.csv')) as f:
+        assert len(f.read().strip().splitlines()) == 1 + 8
+
+
+def expect_exit2(capsys, main, argv, pattern):
+    with pytest.raises(SystemExit) as e:
+        quiet(main, argv)
+    err = capsys.readouterr().err
+    assert e.value.code == 2
+    assert err.count('\n') == 1 and pattern in err, err
+
+
+def test_missing_output_file(chain, tmp_path, capsys):
+    out = tmp_path / 'out'
+    out.mkdir()
+    for i in (0, 1, 2):
+        name = bins.output_name(i)
+        (out / name).write_bytes(open(os.path.join(chain['out'], name), 'rb').read())
+    expect_exit2(capsys, om_precision.main,
+                 ['--label_dir', chain['bins'] + '/label', '--output_dir', str(out)],
+                 'no output for 5 of the 8 labels')
+
+
+def test_wrong_shapes(tiny_model, chain, tmp_path, capsys):
+    expect_exit2(capsys, om_precision.main,
+                 ['--label_dir', chain['bins'] + '/label', '--output_dir', chain['out'],
+                  '--image_size', '16', '--csv', str(tmp_path / 'm.csv')],
+                 'expected 2048 (float32 array of shape (16, 16, 2))')
+    # A 48x48 graph fed 32x32 files: refused before anything is written.
+    pb48 = str(tmp_path / 'c48.pb')
+    quiet(ckpt_to_pb.main, ['--save_ckpt_Dir', tiny_model[0], '--output', pb48,
+                            '--image_size', '48'])
+    out = str(tmp_path / 'out48')
+    expect_exit2(capsys, msame_cpu.main,
+                 ['--model', pb48, '--input', chain['bins'] + '/feature,' + chain['bins'] + '/mask',
+                  '--output', out], 'expected 18432 (float32 array of shape (1, 48, 48, 2))')
+    assert not os.path.exists(out)
+    expect_exit2(capsys, msame_cpu.main,
+                 ['--model', chain['pb'], '--input', chain['bins'] + '/feature', '--output', out],
+                 '1 folders given, the graph %s has 2 inputs (feature, mask)' % chain['pb'])
+
+
+def test_refuses_to_overwrite(tiny_data, chain, capsys):
+    expect_exit2(capsys, image_to_bin.main,
+                 ['--data_test_dir', tiny_data[1], '--output_dir', chain['bins']],
+                 'not empty; pass --overwrite')
+    expect_exit2(capsys, msame_cpu.main,
+                 ['--model', chain['pb'], '--input',
+                  chain['bins'] + '/feature,' + chain['bins'] + '/mask', '--output', chain['out']],
+                 'not empty; pass --overwrite')
+    expect_exit2(capsys, om_precision.main,
+                 ['--label_dir', chain['bins'] + '/label', '--output_dir', chain['out']],
+                 'om_metrics.csv: exists; pass --overwrite')
+
+
+def test_om_precision_reads_msame_timestamped_folder(chain, tmp_path, capsys):
+    sub = tmp_path / 'msame' / '20240101_10_00_00_000001'
+    sub.mkdir(parents=True)
+    for i in range(8):
+        name = bins.output_name(i)
+        (sub / name).write_bytes(open(os.path.join(chain['out'], name), 'rb').read())
+    s = quiet(om_precision.main, ['--label_dir', chain['bins'] + '/label',
+                                  '--output_dir', str(tmp_path / 'msame')])
+    assert s['psnr_re'] == chain['om']['psnr_re']
+    assert s['output_dir'] == str(sub)

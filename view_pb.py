@@ -1,0 +1,53 @@
+"""Show a frozen .pb: inputs, outputs, node and op counts, and ops to check before ATC.
+
+  python view_pb.py cascade.pb
+
+The ATC check uses our own lists in models/export.py (ATC_BLOCKING: ops an offline model cannot
+hold, e.g. PyFunc or unfrozen variables; ATC_CHECK: complex64/FFT ops whose support depends on
+the CANN version). It is not Huawei's operator list and does not replace running ATC.
+Exit code 1 when a blocking op is found.
+"""
+import os
+import sys
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+import tensorflow.compat.v1 as tf  # noqa: E402
+
+from models import export  # noqa: E402
+from models.errors import ArgumentParser, exit_on_input_error  # noqa: E402
+
+tf.disable_v2_behavior()
+
+
+def parse_args(argv):
+    p = ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('pb', help='frozen GraphDef (.pb)')
+    return p.parse_args(argv)
+
+
+@exit_on_input_error
+def main(argv=None):
+    a = parse_args(sys.argv[1:] if argv is None else argv)
+    graph_def = export.load_pb(a.pb)
+    graph = export.import_graph(graph_def, a.pb)
+    print('%s: %d nodes' % (a.pb, len(graph_def.node)))
+    for tag, ts in (('inputs', export.inputs(graph)), ('outputs', export.outputs(graph))):
+        print('%s:' % tag)
+        for t in ts:
+            print('  %s %s %s' % (t.name, t.dtype, 'unknown rank' if t.shape is None
+                                  else '(%s)' % ', '.join(str(d) for d in t.shape)))
+    print('ops by type:')
+    for op, n in export.op_counts(graph_def):
+        print('  %-24s %d' % (op, n))
+    blocking, check = export.atc_flags(graph_def)
+    if not blocking and not check:
+        print('ATC check: no listed op found (lists in models/export.py)')
+    for tag, items in (('ATC blocking', blocking), ('ATC check', check)):
+        for op, n, why in items:
+            print('%s: %s x%d: %s' % (tag, op, n, why))
+    return 1 if blocking else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
