@@ -10,15 +10,9 @@ shapes): `feature` (batch, H, W, 2) float32, `mask` (batch, H, W) float32 -> `pr
 import os
 import sys
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
-import tensorflow.compat.v1 as tf  # noqa: E402
-
-from models import config as cfgmod  # noqa: E402
-from models import export  # noqa: E402
-from models.errors import ArgumentParser, InputError, bool_flag, exit_on_input_error  # noqa: E402
-
-tf.disable_v2_behavior()
+from models import config as cfgmod
+from models.errors import ArgumentParser, InputError, bool_flag, exit_on_input_error
+from models.tfv1 import tf_v1
 
 
 def parse_args(argv):
@@ -45,15 +39,17 @@ def main(argv=None):
     if not os.path.isdir(d):
         raise InputError('--save_ckpt_Dir %s: no such folder' % d)
     cfg = cfgmod.load(d)
-    ckpt = tf.train.latest_checkpoint(d)
-    if not ckpt:
-        raise InputError('%s: no checkpoint (expected model-<step>.index and a checkpoint file)'
-                         % d)
     if os.path.exists(a.output) and not a.overwrite:
         raise InputError('--output %s: file exists; pass --overwrite to replace it' % a.output)
     out_dir = os.path.dirname(a.output)
     if out_dir and not os.path.isdir(out_dir):
         raise InputError('--output %s: folder %s does not exist' % (a.output, out_dir))
+    tf = tf_v1()
+    from models import export
+    ckpt = tf.train.latest_checkpoint(d)
+    if not ckpt:
+        raise InputError('%s: no checkpoint (expected model-<step>.index and a checkpoint file)'
+                         % d)
     h, w = (a.image_size[0], a.image_size[-1]) if a.image_size else cfg['image_size']
 
     graph_def = export.freeze(cfg, ckpt, a.batch, h, w)

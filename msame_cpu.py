@@ -12,15 +12,11 @@ import os
 import sys
 import time
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+import numpy as np
 
-import numpy as np  # noqa: E402
-import tensorflow.compat.v1 as tf  # noqa: E402
-
-from models import bins, export  # noqa: E402
-from models.errors import ArgumentParser, InputError, bool_flag, exit_on_input_error  # noqa: E402
-
-tf.disable_v2_behavior()
+from models import bins
+from models.errors import ArgumentParser, InputError, bool_flag, exit_on_input_error
+from models.tfv1 import tf_v1
 
 
 def parse_args(argv):
@@ -48,6 +44,7 @@ def stems(folder):
 
 def input_shape(path, tensor):
     """Shape of input file `path` for graph input `tensor`; checks that the file fits it."""
+    from models import export
     n_values = os.path.getsize(path) // bins.DTYPE.itemsize if os.path.isfile(path) else 0
     shape = export.file_shape(tensor, n_values, path)
     bins.check_bin(path, shape)
@@ -57,6 +54,13 @@ def input_shape(path, tensor):
 @exit_on_input_error
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
+    if not os.path.isfile(a.model):
+        raise InputError('--model %s: no such file' % a.model)
+    folders = [f for f in a.input.split(',') if f]
+    for f in folders:
+        stems(f)
+    tf_v1()
+    from models import export
     runner = export.PbRunner(export.load_pb(a.model), where=a.model)
     folders = [f for f in a.input.split(',') if f]
     if len(folders) != len(runner.inputs):

@@ -306,7 +306,8 @@ def main(argv=None):
     panel_ph = tf.placeholder(tf.uint8, [1, h, 4 * w, 1], name='val_panel')
     val_summary = tf.summary.merge([tf.summary.scalar('val/' + k, v) for k, v in val_ph.items()] +
                                    [tf.summary.image('val/zf_re_gt_err', panel_ph)])
-    saver = tf.train.Saver(max_to_keep=a.max_to_keep)
+    # relative paths in the checkpoint state file, so a moved or copied folder restores its own
+    saver = tf.train.Saver(max_to_keep=a.max_to_keep, save_relative_paths=True)
 
     sess = tf.Session(config=device.session_config(dev, a.precision_mode, seed_threads=True))
     sess.run(tf.global_variables_initializer())

@@ -10,14 +10,8 @@ Exit code 1 when a blocking op is found.
 import os
 import sys
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-
-import tensorflow.compat.v1 as tf  # noqa: E402
-
-from models import export  # noqa: E402
-from models.errors import ArgumentParser, exit_on_input_error  # noqa: E402
-
-tf.disable_v2_behavior()
+from models.errors import ArgumentParser, InputError, exit_on_input_error
+from models.tfv1 import tf_v1
 
 
 def parse_args(argv):
@@ -29,6 +23,10 @@ def parse_args(argv):
 @exit_on_input_error
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
+    if not os.path.isfile(a.pb):
+        raise InputError('%s: no such file' % a.pb)
+    tf_v1()
+    from models import export
     graph_def = export.load_pb(a.pb)
     graph = export.import_graph(graph_def, a.pb)
     print('%s: %d nodes' % (a.pb, len(graph_def.node)))

@@ -337,15 +337,25 @@ class FastMRIReader(Reader):
         except Exception as e:
             raise InputError('%s: not a readable HDF5 file (%s)' % (path, _why(e)))
         self.path, self.target = path, target
+        try:
+            self._open(path, target)
+        except InputError:
+            self.f.close()
+            raise
+        except Exception as e:  # h5py raises several types for a damaged header or B-tree
+            self.f.close()
+            raise InputError('%s: damaged HDF5 file (%s)' % (path, _why(e)))
+
+    def _open(self, path, target):
         keys = sorted(self.f.keys())
         if target not in self.f or not isinstance(self.f[target], h5py.Dataset):
-            self.f.close()
             raise InputError('%s: no dataset %r (found: %s)' % (path, target, ', '.join(keys) or 'none'))
         self.ds = self.f[target]
         nd = self.ds.ndim
+        if nd and min(self.ds.shape) == 0:
+            raise InputError('%s: %s has an empty shape %s' % (path, target, self.ds.shape))
         if target == 'kspace':
             if nd not in (3, 4) or self.ds.dtype.kind != 'c':
-                self.f.close()
                 raise InputError('%s: kspace is %s %s; expected complex (slices, H, W) or '
                                  '(slices, coils, H, W)' % (path, self.ds.dtype, self.ds.shape))
             self.multicoil = nd == 4
@@ -358,7 +368,6 @@ class FastMRIReader(Reader):
                                  'ortho, fftshift), centre-cropped')
         else:
             if nd != 3:
-                self.f.close()
                 raise InputError('%s: %s has shape %s; expected (slices, H, W)'
                                  % (path, target, self.ds.shape))
             self.multicoil = False

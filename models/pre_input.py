@@ -18,7 +18,9 @@ import numpy as np
 from models import masks as masks_mod
 from models.errors import InputError
 
-CHUNK = 256  # images per read when scanning a whole file
+# What h5py raises for a damaged file (a truncated or corrupted header, chunk or B-tree).
+H5_ERRORS = (OSError, IOError, RuntimeError, KeyError, ValueError, TypeError)
+SCAN_BYTES = 64 * 2 ** 20  # read at most this much at a time when scanning a whole file
 
 
 def undersample(label, mask):
@@ -54,8 +56,19 @@ class H5Data(object):
             raise InputError('%s: no such file' % path)
         try:
             self.f = h5py.File(path, 'r')
-        except (OSError, IOError) as e:
+        except H5_ERRORS as e:
             raise InputError('%s: not a readable HDF5 file (%s)' % (path, _first_line(e)))
+        try:
+            self._open()
+        except H5_ERRORS as e:
+            self.f.close()
+            raise InputError('%s: damaged HDF5 file (%s)' % (path, _first_line(e)))
+        except InputError:
+            self.f.close()
+            raise
+
+    def _open(self):
+        path = self.path
         for key in ('label', 'mask'):
             if key not in self.f or not isinstance(self.f[key], h5py.Dataset):
                 raise InputError('%s: missing dataset %r (expected keys: label, mask; found: %s)'
@@ -79,15 +92,27 @@ class H5Data(object):
         self.is_dynamic = len(lshape) == 4
         self.shared_mask = mshape == lshape[1:]
         self.attrs = dict(self.f.attrs)
-        self._check_masks()
+        self._scan()
 
-    def _check_masks(self):
-        """Scan the masks in chunks: values must be 0/1 and no mask may be empty."""
+    def _scan(self):
+        """Read the file once in bounded chunks, before anything else is done with it: masks
+        must be 0/1 and sample something, labels must be finite."""
         if self.shared_mask:
             self._check_mask_values(self.mask[()], 0)
-            return
-        for start in range(0, self.n, CHUNK):
-            self._check_mask_values(self.mask[start:start + CHUNK], start)
+        per_image = int(np.prod(self.shape)) * self.label.dtype.itemsize
+        chunk = max(1, SCAN_BYTES // max(per_image, 1))
+        for start in range(0, self.n, chunk):
+            try:
+                if not self.shared_mask:
+                    self._check_mask_values(self.mask[start:start + chunk], start)
+                label = self.label[start:start + chunk]
+            except H5_ERRORS as e:
+                raise InputError('%s: cannot read images %d..%d (%s)'
+                                 % (self.path, start, start + chunk - 1, _first_line(e)))
+            bad = ~np.isfinite(label.reshape(len(label), -1)).all(axis=1)
+            if bad.any():
+                raise InputError('%s: label of image %d contains NaN or Inf'
+                                 % (self.path, start + np.flatnonzero(bad)[0]))
 
     def _check_mask_values(self, m, start):
         m = np.asarray(m)
@@ -109,7 +134,7 @@ class H5Data(object):
             label = self.label[sorted_idx] if sorted_idx.size else self.label[0:0]
             mask = (np.broadcast_to(self.mask[()], (len(idx),) + self.shape)
                     if self.shared_mask else self.mask[sorted_idx])
-        except (OSError, IOError, ValueError, TypeError) as e:
+        except H5_ERRORS as e:
             raise InputError('%s: cannot read images %s (%s)' % (self.path, idx[:4].tolist(),
                                                                  _first_line(e)))
         inverse = np.empty_like(order)
