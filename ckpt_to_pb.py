@@ -36,8 +36,6 @@ def parse_args(argv):
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
     d = a.save_ckpt_Dir
-    if not os.path.isdir(d):
-        raise InputError('--save_ckpt_Dir %s: no such folder' % d)
     cfg = cfgmod.load(d)
     if os.path.exists(a.output) and not a.overwrite:
         raise InputError('--output %s: file exists; pass --overwrite to replace it' % a.output)

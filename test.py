@@ -64,8 +64,6 @@ def resolve_test_file(a):
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
     d = a.save_ckpt_Dir
-    if not os.path.isdir(d):
-        raise InputError('--save_ckpt_Dir %s: no such folder' % d)
     cfg = cfgmod.load(d)
     given = {'Dn': a.Dn, 'Dc': a.Dc, 'nf': a.nf, 'dc_mode': a.dc_mode,
              'batch_norm': a.batch_norm, 'share_weights': a.share_weights}

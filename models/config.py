@@ -28,6 +28,9 @@ def save(ckpt_dir, cfg):
 
 
 def load(ckpt_dir):
+    """The configuration saved in a training folder (--save_ckpt_Dir)."""
+    if not os.path.isdir(ckpt_dir):
+        raise InputError('--save_ckpt_Dir %s: no such folder' % ckpt_dir)
     p = path(ckpt_dir)
     if not os.path.isfile(p):
         raise InputError('%s: no %s; expected a folder written by train.py' % (ckpt_dir, FILE))
