@@ -1,6 +1,5 @@
 """Reading dynamic sequences from .mat (v5 and v7.3) and NIfTI files, temporal windows, and
 make_h5data.py --cine_file."""
-import os
 
 import h5py
 import numpy as np
