@@ -205,3 +205,16 @@ def test_dynamic_flags_refused_on_2d_data(tiny_data, tmp_path):
     r = run_script('train.py', '--data_train_dir', tiny_data[0], '--model', 'dynamic',
                    '--save_ckpt_Dir', str(tmp_path / 'x'))
     assert r.returncode == 2 and '--model dynamic' in r.stderr
+
+
+def test_random_masks_per_frame(cine_data):
+    from models import pre_input
+    data = pre_input.H5Data(cine_data[0])
+    b = pre_input.Batches(data, 2, seed=0, mask_mode='random', acc=4.0, sample_n=4).batch(0, 0)
+    m = b['mask']
+    assert m.shape == (2, 8, 32, 32) and (m[:, :, :, 0].sum(axis=-1) == 8).all()
+    assert any((m[0, 0] != m[0, t]).any() for t in range(1, 8))
+    np.testing.assert_allclose(b['feature'][..., 0] + 1j * b['feature'][..., 1],
+                               pre_input.undersample(b['label'][..., 0] + 1j * b['label'][..., 1],
+                                                     m), atol=1e-5)
+    data.close()
