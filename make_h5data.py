@@ -3,6 +3,8 @@
   python make_h5data.py --synthetic 200 --image_size 64 --output_dir data
   python make_h5data.py --image_dir my_pngs/ --image_size 256 --name knee --output_dir data
   python make_h5data.py --input knee_singlecoil_train/ --name knee --output_dir data
+  python make_h5data.py --synthetic 40 --frames 16 --image_size 48 --output_dir data   # 2D+t
+  python make_h5data.py --cine_file cardiac.mat --key seq --window 16 --stride 8
 
 Writes <output_dir>/<name>_train_acc<acc>.hdf5 and <name>_test_acc<acc>.hdf5. Each image is
 scaled to max |x| = 1 (the factor is kept in `scale`) and gets a fixed undersampling mask
@@ -13,7 +15,7 @@ import sys
 
 import numpy as np
 
-from models import convert, formats, h5writer, masks, sources
+from models import convert, dynamic_sources, formats, h5writer, masks, sources
 from models.errors import ArgumentParser, InputError, bool_flag, exit_on_input_error
 
 
@@ -24,11 +26,20 @@ def parse_args(argv):
                      help='build N synthetic MR-like phantoms (no download needed)')
     src.add_argument('--image_dir', help='folder of PNG/JPG/TIFF images (8 or 16 bit)')
     convert.add_arguments(p, src)
+    src.add_argument('--cine_file', help='dynamic data: .mat with a (nx, ny, nt[, n]) array '
+                     '(see --key) or NIfTI (x, y[, z], t)')
+    p.add_argument('--frames', type=int, default=None, metavar='T',
+                   help='with --synthetic: build T-frame cine phantoms (dynamic data)')
+    p.add_argument('--window', type=int, default=None, metavar='T',
+                   help='--cine_file: cut sequences into windows of T frames')
+    p.add_argument('--stride', type=int, default=None, metavar='S',
+                   help='--cine_file: start a window every S frames (default T: no overlap)')
     p.add_argument('--output_dir', default='data')
     p.add_argument('--name', default=None, help='file name prefix (default: synthetic or the '
                    'image folder name)')
     p.add_argument('--image_size', type=int, nargs='+', default=None, metavar='H [W]',
-                   help='default 256; 320 (fastMRI\'s crop) when every --input is fastMRI')
+                   help='default 256; 320 (fastMRI\'s crop) when every --input is fastMRI; '
+                   '--cine_file: the file\'s size')
     p.add_argument('--acc', type=float, default=4.0, help='acceleration factor')
     p.add_argument('--sample_n', type=int, default=8, help='fully sampled central lines')
     p.add_argument('--mask_type', default='cartesian', choices=masks.MASK_TYPES)
@@ -40,11 +51,15 @@ def parse_args(argv):
                    help="images: centre-crop to a square then 'resize', or centre-'crop'")
     bool_flag(p, 'overwrite', False, 'replace existing output files')
     a = p.parse_args(argv)
-    if a.image_size is None:
+    if a.image_size is None and a.cine_file is None:
         a.image_size = [formats.default_size(a.input or [], a.format)]
-    if len(a.image_size) > 2 or min(a.image_size) < 8:
+    if a.image_size is not None and (len(a.image_size) > 2 or min(a.image_size) < 8):
         p.error('--image_size takes H or H W, each >= 8')
-    a.size = (a.image_size[0], a.image_size[-1])
+    a.size = (a.image_size[0], a.image_size[-1]) if a.image_size else None
+    if a.frames is not None and (a.synthetic is None or a.frames < 1):
+        p.error('--frames needs --synthetic and T >= 1')
+    if (a.window is not None or a.stride is not None) and a.cine_file is None:
+        p.error('--window and --stride apply to --cine_file')
     if a.synthetic is not None and a.synthetic < 1:
         p.error('--synthetic needs N >= 1')
     return a
@@ -53,8 +68,18 @@ def parse_args(argv):
 @exit_on_input_error
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
-    masks.make_mask(a.mask_type, a.size, a.acc, a.sample_n)  # bad acc/sample_n fail here, early
-    if a.synthetic is not None:
+    if a.size:
+        masks.make_mask(a.mask_type, a.size, a.acc, a.sample_n)  # bad acc/sample_n fail early
+    if a.synthetic is not None and a.frames is not None:
+        train, test = dynamic_sources.write_synthetic_cine(
+            a.output_dir, a.synthetic, a.size, a.frames, a.acc, a.sample_n, a.mask_type, a.seed,
+            a.split, a.noise, a.name or 'synthetic_cine', a.overwrite)
+    elif a.cine_file is not None:
+        name = a.name or os.path.basename(a.cine_file).split('.')[0]
+        train, test = dynamic_sources.write_cine_file(
+            a.cine_file, a.output_dir, name, a.size, a.acc, a.sample_n, a.mask_type, a.seed,
+            a.split, a.key or 'seq', a.window, a.stride, a.fit, a.overwrite)
+    elif a.synthetic is not None:
         train, test = h5writer.write_synthetic(a.output_dir, a.synthetic, a.size, a.acc,
                                                a.sample_n, a.mask_type, a.seed, a.split,
                                                a.noise, a.name or 'synthetic', a.overwrite)

@@ -6,6 +6,9 @@ Restores the latest checkpoint in --save_ckpt_Dir into the inference graph saved
 (modelTst.meta, built from config.json), so no model flags need repeating. Prints
 `Avg PSNR: IN <zero-filled> RE <reconstruction>` (and SSIM, MSE, NMSE), writes a per-image CSV,
 a JSON summary and, with --plot, PNG panels zero-filled | reconstruction | ground truth | error.
+For a dynamic (2D+t) model the figures are per sequence (frames averaged); per-frame metrics
+go to metrics_frames.csv and the summary, and --plot writes a frame strip and an x-t profile
+of each plotted sequence.
 """
 import glob
 import os
@@ -75,6 +78,14 @@ def main(argv=None):
     if data.shape[-2:] != (h, w):
         raise InputError('%s: images are %dx%d but the model in %s was built for %dx%d'
                          % (data.path, data.shape[-2], data.shape[-1], d, h, w))
+    dynamic = cfg['model'] == 'dynamic'
+    if data.is_dynamic != dynamic:
+        raise InputError('%s: %s data but the model in %s is %s' % (
+            data.path, 'dynamic (N, T, H, W)' if data.is_dynamic else '2D (N, H, W)', d,
+            cfg['model']))
+    if dynamic and data.shape[0] != cfg['frames']:
+        raise InputError('%s: sequences have %d frames but the model in %s was built for %d'
+                         % (data.path, data.shape[0], d, cfg['frames']))
     if a.image_size is not None and (a.image_size[0], a.image_size[-1]) != (h, w):
         raise InputError('--image_size %s does not match the saved model (%dx%d)'
                          % ('x'.join(map(str, a.image_size)), h, w))
@@ -96,11 +107,13 @@ def main(argv=None):
     sess = tf.Session(graph=graph)
     with graph.as_default():
         ckpt_mod.restore(tf, saver, sess, ckpt, tf.global_variables())
-    print('restored %s (D%d-C%d nf=%d), testing %d images of %s'
-          % (ckpt, cfg['Dn'], cfg['Dc'], cfg['nf'], data.n, data.path))
+    print('restored %s (D%d-C%d nf=%d%s), testing %d %s of %s'
+          % (ckpt, cfg['Dn'], cfg['Dc'], cfg['nf'],
+             ', dynamic, frame_dist=%s' % cfg['frame_dist'] if dynamic else '', data.n,
+             'sequences' if dynamic else 'images', data.path))
 
     batches = pre_input.Batches(data, a.batch_size, shuffle=False, drop_remainder=False)
-    rows, times = [], []
+    rows, frames, times = [], [], []
 
     def predict(f, m):
         t0 = time.perf_counter()
@@ -110,20 +123,38 @@ def main(argv=None):
 
     for n, item in enumerate(evaluate.reconstruct(predict, batches)):
         rows.append(evaluate.image_row(*item))
+        if dynamic:
+            frames.extend(evaluate.frame_rows(*item))
         if a.plot and n < a.plot_count:
-            evaluate.save_png(os.path.join(out_dir, 'panel_%05d.png' % item[0]),
-                              evaluate.panel(item[1], item[2], item[3]))
+            if dynamic:
+                evaluate.save_png(os.path.join(out_dir, 'strip_%05d.png' % item[0]),
+                                  evaluate.frame_strip(item[1], item[2], item[3]))
+                evaluate.save_png(os.path.join(out_dir, 'xt_%05d.png' % item[0]),
+                                  evaluate.xt_profile(item[1], item[2], item[3]))
+            else:
+                evaluate.save_png(os.path.join(out_dir, 'panel_%05d.png' % item[0]),
+                                  evaluate.panel(item[1], item[2], item[3]))
     sess.close()
     s = evaluate.summarize(rows)
     s.update({'checkpoint': ckpt, 'data': os.path.abspath(data.path), 'images': len(rows),
               'seconds_per_image': sum(times) / len(rows)})
     evaluate.write_csv(os.path.join(out_dir, 'metrics.csv'), rows)
+    if dynamic:
+        s['per_frame'] = evaluate.summarize_frames(frames)
+        evaluate.write_csv(os.path.join(out_dir, 'metrics_frames.csv'), frames)
+        for f in s['per_frame']:
+            print('frame %3d: PSNR IN %.4f RE %.4f  SSIM IN %.4f RE %.4f'
+                  % (f['frame'], f['psnr_in'], f['psnr_re'], f['ssim_in'], f['ssim_re']))
+        print('per sequence (frames averaged):')
     evaluate.write_json(os.path.join(out_dir, 'summary.json'), s)
     for line in evaluate.summary_lines(s):
         print(line)
-    print('per-image metrics: %s, summary: %s%s'
-          % (os.path.join(out_dir, 'metrics.csv'), os.path.join(out_dir, 'summary.json'),
-             ', panels: %s/panel_*.png' % out_dir if a.plot else ''))
+    plots = ('strip_*.png, xt_*.png' if dynamic else 'panel_*.png')
+    print('per-%s metrics: %s%s, summary: %s%s'
+          % ('sequence' if dynamic else 'image', os.path.join(out_dir, 'metrics.csv'),
+             ' (per frame: metrics_frames.csv)' if dynamic else '',
+             os.path.join(out_dir, 'summary.json'),
+             ', plots: %s/%s' % (out_dir, plots) if a.plot else ''))
     return s
 
 

@@ -46,6 +46,12 @@ def parse_args(argv):
                    help='resume from this folder instead of --save_ckpt_Dir')
     p.add_argument('--save_ckpt_Dir', default='./save_ckpt')
     # Model (None = paper default, or the saved value when resuming).
+    p.add_argument('--model', default=None, choices=cfgmod.MODELS,
+                   help='static 2D or dynamic 2D+t (default: from the data, (N, T, H, W) '
+                   'labels are dynamic)')
+    p.add_argument('--frame_dist', type=int, nargs='*', default=None, metavar='D',
+                   help='dynamic: data-sharing distances (default 0 1 2 3 4); '
+                   'give the flag with no value for the plain 3D cascade')
     p.add_argument('--Dn', type=int, default=None, help='conv layers per cascade (default 5)')
     p.add_argument('--Dc', type=int, default=None, help='cascades (default 5)')
     p.add_argument('--nf', type=int, default=None, help='filters per conv layer (default 64)')
@@ -82,6 +88,8 @@ def parse_args(argv):
         p.error('--Dn must be >= 2 (first layer 2->nf, last nf->2)')
     if a.image_size is not None and (len(a.image_size) > 2 or min(a.image_size) < 8):
         p.error('--image_size takes H or H W, each >= 8')
+    if a.frame_dist is not None and any(d < 0 for d in a.frame_dist):
+        p.error('--frame_dist distances must be >= 0, got %s' % a.frame_dist)
     if min(a.train_steps, a.warmup_steps, a.checkpoint_steps) < 0 or not a.learning_rate > 0:
         p.error('--train_steps, --warmup_steps and --checkpoint_steps must be >= 0 and '
                 '--learning_rate > 0')
@@ -154,15 +162,27 @@ def build_config(a, data, saved):
     if a.image_size is not None and (a.image_size[0], a.image_size[-1]) != (h, w):
         raise InputError('--image_size %s does not match the data %s (images are %dx%d)'
                          % ('x'.join(map(str, a.image_size)), data.path, h, w))
-    if data.is_dynamic:
-        raise InputError('%s: dynamic (N, T, H, W) data needs the dynamic model, which this '
-                         'version does not have yet' % data.path)
-    given = {'model': None, 'Dn': a.Dn, 'Dc': a.Dc, 'nf': a.nf, 'dc_mode': a.dc_mode,
-             'batch_norm': a.batch_norm, 'share_weights': a.share_weights}
+    model = 'dynamic' if data.is_dynamic else 'static'
+    if a.model is not None and a.model != model:
+        raise InputError('--model %s does not fit %s: its label is %s, i.e. %s data'
+                         % (a.model, data.path, '(N, T, H, W)' if data.is_dynamic
+                            else '(N, H, W)', model))
+    if model == 'static' and a.frame_dist is not None:
+        raise InputError('--frame_dist: data sharing needs dynamic (N, T, H, W) data, %s is 2D'
+                         % data.path)
+    given = {'model': model, 'Dn': a.Dn, 'Dc': a.Dc, 'nf': a.nf, 'dc_mode': a.dc_mode,
+             'batch_norm': a.batch_norm, 'share_weights': a.share_weights,
+             'frame_dist': a.frame_dist}
     cfg = cfgmod.resolve_arch(given, saved, cfgmod.path(a.last_checkpoint_dir or a.save_ckpt_Dir))
     if saved is not None and tuple(saved['image_size']) != (h, w):
         raise InputError('%s: saved model was trained on %s images, data %s is %dx%d'
                          % (cfgmod.path(a.save_ckpt_Dir), saved['image_size'], data.path, h, w))
+    if model == 'dynamic':
+        if saved is not None and saved['frames'] != data.shape[0]:
+            raise InputError('%s: saved model was trained on %d frames, data %s has %d'
+                             % (cfgmod.path(a.save_ckpt_Dir), saved['frames'], data.path,
+                                data.shape[0]))
+        cfg['frames'] = data.shape[0]
     attrs = data.attrs
     cfg.update({
         'image_size': [h, w],
@@ -194,6 +214,13 @@ def export_inference_meta(cfg, ckpt_dir):
     with graph.as_default():
         saver = tf.train.Saver(model_tf.model_variables(graph))
         saver.export_meta_graph(os.path.join(ckpt_dir, META))
+
+
+def dynamic_tag(cfg):
+    """'(S) frame_dist=[...]' / ' 3D' for the dynamic model's log line, '' for the 2D one."""
+    if cfg['model'] != 'dynamic':
+        return ''
+    return '(S) frame_dist=%s' % cfg['frame_dist'] if cfg['frame_dist'] else ' 3D (no DS)'
 
 
 class Timer(object):
@@ -261,10 +288,11 @@ def main(argv=None):
 
     dev = device.detect_device()
     print(device.describe(dev, a.precision_mode))
-    print('model: D%d-C%d nf=%d dc=%s%s%s, images %dx%d, %d training images%s'
-          % (cfg['Dn'], cfg['Dc'], cfg['nf'], cfg['dc_mode'],
+    print('model: D%d-C%d%s nf=%d dc=%s%s%s, images %s%dx%d, %d training images%s'
+          % (cfg['Dn'], cfg['Dc'], dynamic_tag(cfg), cfg['nf'], cfg['dc_mode'],
              ', batch norm' if cfg['batch_norm'] else '',
              ', shared weights' if cfg['share_weights'] else '',
+             '%d frames of ' % cfg['frames'] if cfg['model'] == 'dynamic' else '',
              cfg['image_size'][0], cfg['image_size'][1], data.n,
              ', %d test images' % test_data.n if test_data else ''))
     print('training: batch %d, %d steps/epoch, %d epochs, stop at step %d, %s lr %g, masks %s'
@@ -274,9 +302,10 @@ def main(argv=None):
     tf.reset_default_graph()
     tf.set_random_seed(a.random_seed)
     h, w = cfg['image_size']
-    feature = tf.placeholder(tf.float32, [None, h, w, 2], name='feature')
-    label = tf.placeholder(tf.float32, [None, h, w, 2], name='label')
-    mask = tf.placeholder(tf.float32, [None, h, w], name='mask')
+    shape = model_tf.input_shape(cfg)
+    feature = tf.placeholder(tf.float32, shape + [2], name='feature')
+    label = tf.placeholder(tf.float32, shape + [2], name='label')
+    mask = tf.placeholder(tf.float32, shape, name='mask')
     pred = model_tf.model_from_config(feature, mask, True, cfg)['dc%d' % cfg['Dc']]
     pred_eval = model_tf.model_from_config(feature, mask, False, cfg)['dc%d' % cfg['Dc']]
     loss = tf.reduce_mean(tf.square(pred - label), name='loss')
@@ -333,7 +362,7 @@ def main(argv=None):
         print('[val] epoch=%d psnr_in=%.4f psnr_re=%.4f ssim_in=%.4f ssim_re=%.4f'
               % (epoch, s['psnr_in'], s['psnr_re'], s['ssim_in'], s['ssim_re']))
         feed = dict((val_ph[k], s[k]) for k in val_ph)
-        feed[panel_ph] = evaluate.panel(first[1], first[2], first[3])[None, :, :, None]
+        feed[panel_ph] = evaluate.panel(*evaluate.middle_frame(first[1:]))[None, :, :, None]
         writer.add_summary(sess.run(val_summary, feed), step)
 
     if start_step >= total_steps:

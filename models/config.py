@@ -12,6 +12,10 @@ PRECISION_MODES = ('allow_fp32_to_fp16', 'force_fp16', 'must_keep_origin_dtype',
 DC_MODES = ('hard', 'lambda')
 ARCH_DEFAULTS = {'model': 'static', 'Dn': 5, 'Dc': 5, 'nf': 64, 'dc_mode': 'hard',
                  'batch_norm': False, 'share_weights': False}
+MODELS = ('static', 'dynamic')
+# The dynamic model's paper defaults (D5-C10(S), data sharing over distances 0..4); the number
+# of frames T is not a choice but the data's, saved as 'frames'.
+DYNAMIC_DEFAULTS = {'Dc': 10, 'frame_dist': [0, 1, 2, 3, 4]}
 
 
 def path(ckpt_dir):
@@ -41,6 +45,8 @@ def load(ckpt_dir):
         raise InputError('%s: corrupt JSON (%s)' % (p, e))
     missing = [k for k in ARCH_DEFAULTS if k not in cfg] + (
         [] if 'image_size' in cfg else ['image_size'])
+    if cfg.get('model') == 'dynamic':
+        missing += [k for k in ('frames', 'frame_dist') if k not in cfg]
     if missing:
         raise InputError('%s: missing %s' % (p, ', '.join(missing)))
     return cfg
@@ -50,11 +56,14 @@ def resolve_arch(given, saved=None, where=''):
     """Architecture from flags. `given` maps names to flag values, None where not given.
     With a saved config, a given value that differs is an error naming what differs."""
     if saved is None:
-        return dict((k, ARCH_DEFAULTS[k] if given.get(k) is None else given[k])
-                    for k in ARCH_DEFAULTS)
-    diff = ['%s=%r (saved %r)' % (k, given[k], saved[k]) for k in ARCH_DEFAULTS
+        defaults = dict(ARCH_DEFAULTS)
+        if given.get('model') == 'dynamic':
+            defaults.update(DYNAMIC_DEFAULTS)
+        return dict((k, defaults[k] if given.get(k) is None else given[k]) for k in defaults)
+    keys = list(ARCH_DEFAULTS) + (['frame_dist'] if 'frame_dist' in saved else [])
+    diff = ['%s=%r (saved %r)' % (k, given[k], saved[k]) for k in keys
             if given.get(k) is not None and given[k] != saved[k]]
     if diff:
         raise InputError('%s: flags contradict the saved model configuration: %s'
                          % (where or FILE, ', '.join(diff)))
-    return dict((k, saved[k]) for k in ARCH_DEFAULTS)
+    return dict((k, saved[k]) for k in keys)

@@ -177,7 +177,8 @@ def add_arguments(parser, source_group):
                         help='fastMRI: complex images from kspace (default), or a magnitude '
                              'reconstruction dataset')
     parser.add_argument('--key', default=None,
-                        help='MATLAB: variable to read (default: the only numeric one)')
+                        help='MATLAB: variable to read (default: the only numeric one; '
+                             '--cine_file: seq, as the reference\'s cardiac.mat)')
     parser.add_argument('--axis', type=int, default=2,
                         help='NIfTI/MATLAB volumes: slice along this axis (0, 1 or 2)')
     parser.add_argument('--min_signal', type=float, default=0.05,

@@ -31,6 +31,30 @@ def image_row(index, feature, pred, label):
     return row
 
 
+def frame_rows(index, feature, pred, label):
+    """Per-frame metrics of one sequence (T, H, W, 2): a row per frame with 'index', 'frame'."""
+    rows = []
+    for t, (f, p, g) in enumerate(zip(feature, pred, label)):
+        row = {'index': index, 'frame': t}
+        for tag, rec in (('in', f), ('re', p)):
+            for key, v in sorted(metrics.evaluate(g, rec).items()):
+                row['%s_%s' % (key, tag)] = float(v)
+        rows.append(row)
+    return rows
+
+
+def summarize_frames(rows):
+    """Mean of every metric over sequences, for each frame index: a list ordered by frame."""
+    frames = sorted(set(r['frame'] for r in rows))
+    out = []
+    for t in frames:
+        sel = [r for r in rows if r['frame'] == t]
+        s = summarize(sel)
+        s['frame'] = t
+        out.append(s)
+    return out
+
+
 def summarize(rows):
     """Mean of every metric over images."""
     return dict(('%s_%s' % (k, t), float(np.mean([r['%s_%s' % (k, t)] for r in rows])))
@@ -65,6 +89,42 @@ def panel(feature, pred, label, error_gain=5.0):
     top = gt.max() or 1.0
     err = np.abs(re - gt) * error_gain
     img = np.concatenate([zf, re, gt, err], axis=1) / top
+    return (np.clip(img, 0, 1) * 255).round().astype(np.uint8)
+
+
+def middle_frame(images):
+    """(feature, pred, label) of a sequence (T, H, W, 2) -> their middle frames; 2-D images
+    are returned unchanged. For the one validation panel train.py logs."""
+    if images[0].ndim == 3:
+        return tuple(images)
+    t = images[0].shape[0] // 2
+    return tuple(x[t] for x in images)
+
+
+def frame_strip(feature, pred, label, error_gain=5.0, max_frames=16):
+    """uint8 (4H, n W) image of a sequence (T, H, W, 2): rows zero-filled, reconstruction,
+    ground truth, |error| x gain; columns n = min(T, max_frames) frames evenly spread over
+    the sequence; one magnitude scale (the ground truth's maximum) for the whole strip."""
+    zf, re, gt = (metrics.magnitude(x) for x in (feature, pred, label))
+    ts = np.unique(np.linspace(0, gt.shape[0] - 1, min(gt.shape[0], max_frames)).round()
+                   .astype(int))
+    rows = [np.concatenate(list(x[ts]), axis=1)
+            for x in (zf, re, gt, np.abs(re - gt) * error_gain)]
+    img = np.concatenate(rows, axis=0) / (gt.max() or 1.0)
+    return (np.clip(img, 0, 1) * 255).round().astype(np.uint8)
+
+
+def xt_profile(feature, pred, label, column=None, error_gain=5.0):
+    """uint8 (H, 4 s T) x-t image of a sequence (T, H, W, 2): the line of pixels at `column`
+    (default the centre, W // 2) over time, for zero-filled | reconstruction | ground truth |
+    |error| x gain, each time point repeated s = max(1, H // 2T) times so a short cine stays
+    visible. Temporal blurring and aliasing that a single frame hides show here."""
+    zf, re, gt = (metrics.magnitude(x) for x in (feature, pred, label))
+    col = gt.shape[2] // 2 if column is None else column
+    stretch = max(1, gt.shape[1] // (2 * gt.shape[0]))  # so a short cine is not a sliver
+    parts = [np.repeat(x[:, :, col].T, stretch, axis=1)
+             for x in (zf, re, gt, np.abs(re - gt) * error_gain)]
+    img = np.concatenate(parts, axis=1) / (gt.max() or 1.0)
     return (np.clip(img, 0, 1) * 255).round().astype(np.uint8)
 
 

@@ -61,6 +61,48 @@ def data_consistency(x, k0, mask, lam=None):
     return ifft2(k_dc)
 
 
+def _roll_time(z, shift):
+    """z[:, (t - shift) mod T] for every frame t: a circular shift along axis 1 (time) of a
+    (N, T, ...) tensor with a static T, written with slices and concat (ops every backend has)."""
+    t = tf.dimension_value(z.shape[1])
+    shift %= t
+    if shift == 0:
+        return z
+    return tf.concat([z[:, t - shift:], z[:, :t - shift]], axis=1)
+
+
+def data_sharing(x, mask, frame_dist, divide_by_n):
+    """The data-sharing (DS) layer of the dynamic cascade (Schlemper et al. 2018, sec. II-C).
+
+    x: (N, T, H, W, 2) the cascade's input image, T static; mask: (N, T, H, W) 0/1, uncentred.
+    For each d in frame_dist, the k-space k = fft2(x) and the mask are summed over frames
+    t-d..t+d with wrap-around in time (the cine is one periodic cardiac cycle), the sum is
+    divided by max(c, number of sampled contributions), c = 2d+1 when `divide_by_n` else 1, and
+    the acquired samples of frame t are put back: res_d = avg (1-m) + k m.
+    With divide_by_n False (the reference's first cascade, where k is zero off the samples) this
+    is the mean of the sampled neighbours; later cascades' k is full, so divide by 2d+1.
+    Returns (N, T, H, W, 2 (1 + len(frame_dist))): [x, ifft2(res_d) for d in frame_dist].
+    """
+    k = fft2(x)
+    m = tf.complex(mask, tf.zeros_like(mask))
+    out = [x]
+    ksum, msum, reach = k, mask, 0
+    sums = {}
+    for d in sorted(set(frame_dist)):
+        while reach < d:  # grow the window one frame each side: 2 shifts per unit of distance
+            reach += 1
+            ksum = ksum + _roll_time(k, reach) + _roll_time(k, -reach)
+            msum = msum + _roll_time(mask, reach) + _roll_time(mask, -reach)
+        sums[d] = (ksum, msum)
+    for d in frame_dist:
+        ksum, msum = sums[d]
+        c = float(2 * d + 1) if divide_by_n else 1.0
+        div = tf.maximum(msum, c)
+        avg = ksum / tf.complex(div, tf.zeros_like(div))
+        out.append(ifft2(avg * (1.0 - m) + k * m))
+    return tf.concat(out, axis=-1)
+
+
 def _he_init(seed):
     # He et al. normal init (std = sqrt(2 / fan_in)), as the reference's lasagne HeNormal.
     return tf.variance_scaling_initializer(scale=2.0, mode='fan_in',
@@ -113,10 +155,14 @@ def cnn_block(x, n_layers, nf, train, batch_norm=False, seed=None):
 
 
 def makeModel(feature, mask, train, nLayers=5, K=5, nf=64, dc_mode='hard',
-              batch_norm=False, share_weights=False, seed=None):
-    """Build D{nLayers}-C{K}.
+              batch_norm=False, share_weights=False, seed=None, frame_dist=None):
+    """Build D{nLayers}-C{K}, or with 5-D input the dynamic D{nLayers}-C{K}(S).
 
     feature: (N, H, W, 2) float32 zero-filled image; mask: (N, H, W) float32 0/1, uncentred.
+    Dynamic: feature (N, T, H, W, 2) with a static T, mask (N, T, H, W); 3x3x3 convolutions,
+    per-frame data consistency, and when `frame_dist` is a non-empty list the data-sharing layer
+    before each cascade's CNN (divide by the sampled count in cascade 1, by 2d+1 after, as the
+    reference does). frame_dist None or [] gives the plain 3D cascade.
     train: True for the training graph (batch norm uses batch statistics).
     Returns a dict: 'k0' the acquired k-space, 'cnn{i}' each cascade's CNN output (after the
     residual), 'dc{i}' each cascade's output after data consistency, i = 1..K; 'dc0' is the
@@ -131,8 +177,12 @@ def makeModel(feature, mask, train, nLayers=5, K=5, nf=64, dc_mode='hard',
         out['k0'] = k0
         x = feature
         for i in range(1, K + 1):
+            cnn_in = x
+            if frame_dist:
+                with tf.name_scope('ds%d' % i):
+                    cnn_in = data_sharing(x, mask, frame_dist, divide_by_n=i > 1)
             with tf.variable_scope('cnn' if share_weights else 'cnn%d' % i):
-                x = x + cnn_block(x, nLayers, nf, train, batch_norm, seed)
+                x = x + cnn_block(cnn_in, nLayers, nf, train, batch_norm, seed)
             out['cnn%d' % i] = x
             lam = None
             if dc_mode == 'lambda':
@@ -148,20 +198,32 @@ def makeModel(feature, mask, train, nLayers=5, K=5, nf=64, dc_mode='hard',
 
 def model_from_config(feature, mask, train, cfg):
     """makeModel with the architecture fields of a saved run configuration (models.config)."""
+    dynamic = cfg.get('model', 'static') == 'dynamic'
     return makeModel(feature, mask, train, nLayers=cfg['Dn'], K=cfg['Dc'], nf=cfg['nf'],
                      dc_mode=cfg['dc_mode'], batch_norm=cfg['batch_norm'],
-                     share_weights=cfg['share_weights'], seed=cfg.get('random_seed'))
+                     share_weights=cfg['share_weights'], seed=cfg.get('random_seed'),
+                     frame_dist=cfg.get('frame_dist') if dynamic else None)
 
 
-def build_inference_graph(cfg, batch=None, height=None, width=None):
-    """A fresh graph with placeholders `feature` (batch, H, W, 2) and `mask` (batch, H, W)
-    and the output `predTst` (batch, H, W, 2). Returns (graph, feature, mask, predTst)."""
+def input_shape(cfg, batch=None, height=None, width=None, frames=None):
+    """The `mask` placeholder's shape: [batch, H, W], or [batch, T, H, W] for a dynamic model
+    (T fixed: cfg['frames'] unless given); `feature` adds a trailing 2."""
     h = height or cfg['image_size'][0]
     w = width or cfg['image_size'][1]
+    if cfg.get('model', 'static') == 'dynamic':
+        return [batch, frames or cfg['frames'], h, w]
+    return [batch, h, w]
+
+
+def build_inference_graph(cfg, batch=None, height=None, width=None, frames=None):
+    """A fresh graph with placeholders `feature` (batch, H, W, 2) and `mask` (batch, H, W)
+    and the output `predTst` (batch, H, W, 2); for a dynamic model (batch, T, H, W, 2),
+    (batch, T, H, W) and (batch, T, H, W, 2). Returns (graph, feature, mask, predTst)."""
+    shape = input_shape(cfg, batch, height, width, frames)
     graph = tf.Graph()
     with graph.as_default():
-        feature = tf.placeholder(tf.float32, [batch, h, w, 2], name='feature')
-        mask = tf.placeholder(tf.float32, [batch, h, w], name='mask')
+        feature = tf.placeholder(tf.float32, shape + [2], name='feature')
+        mask = tf.placeholder(tf.float32, shape, name='mask')
         out = model_from_config(feature, mask, False, cfg)
         pred = tf.identity(out['dc%d' % cfg['Dc']], name='predTst')
     return graph, feature, mask, pred

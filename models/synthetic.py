@@ -4,6 +4,11 @@ Each image is a cross-section-like phantom: a body ellipse with a bright subcuta
 a few organs of different contrast, small bright vessels, smooth tissue texture, a smooth
 background phase (coil/B0-like) and optional complex Gaussian noise. Image i of seed s is the
 same on every machine (numpy's PCG64 seeded by (s, i)).
+
+`cine_phantom` is the dynamic (2D+t) counterpart: the same kind of still body, with a heart-like
+structure in the middle (a bright blood pool inside a darker myocardium, and a second, smaller
+chamber) that contracts and expands over one periodic cycle, like a short-axis cardiac cine.
+Only the heart moves, as in a breath-held cine.
 """
 import numpy as np
 from scipy import ndimage
@@ -16,12 +21,16 @@ def _ellipse(yy, xx, cy, cx, ry, rx, angle):
     return (u / rx) ** 2 + (v / ry) ** 2 <= 1.0
 
 
-def phantom(size, seed=0, index=0, noise=0.0):
-    """One complex64 (H, W) phantom with max |x| = 1. `size` is an int or (H, W)."""
+def _grid(size):
     h, w = (size, size) if np.isscalar(size) else size
-    rng = np.random.default_rng([seed, index])
     yy, xx = np.meshgrid(np.linspace(-1, 1, h), np.linspace(-1, 1, w), indexing='ij')
-    img = np.zeros((h, w))
+    return h, w, yy, xx
+
+
+def _body(yy, xx, rng):
+    """Magnitude (H, W) of body, fat rim, organs and vessels; returns (img, body, inner,
+    (cy, cx, ry, rx))."""
+    img = np.zeros(yy.shape)
 
     ry, rx = rng.uniform(0.6, 0.85), rng.uniform(0.7, 0.92)
     angle = rng.uniform(-0.3, 0.3)
@@ -43,15 +52,76 @@ def phantom(size, seed=0, index=0, noise=0.0):
         vx = cx + rng.uniform(-0.6, 0.6) * rx
         r = rng.uniform(0.015, 0.05)
         img[_ellipse(yy, xx, vy, vx, r, r, 0.0) & inner] = rng.uniform(0.6, 1.0)
+    return img, body, inner, (cy, cx, ry, rx)
+
+
+def _phase(yy, xx, rng):
+    """A smooth background phase (H, W): constant + linear + a little bilinear term."""
+    a, b, c, d = rng.uniform(-1.0, 1.0, size=4)
+    return a * np.pi / 4 + b * xx + c * yy + 0.5 * d * xx * yy
+
+
+def phantom(size, seed=0, index=0, noise=0.0):
+    """One complex64 (H, W) phantom with max |x| = 1. `size` is an int or (H, W)."""
+    h, w, yy, xx = _grid(size)
+    rng = np.random.default_rng([seed, index])
+    img, body, _, _ = _body(yy, xx, rng)
 
     texture = ndimage.gaussian_filter(rng.standard_normal((h, w)), sigma=max(h, w) / 64.0)
     texture /= np.abs(texture).max() + 1e-12
     img = img * (1.0 + 0.08 * texture) * body
     img = ndimage.gaussian_filter(img, sigma=0.6)  # partial-volume edges
 
-    a, b, c, d = rng.uniform(-1.0, 1.0, size=4)
-    phase = a * np.pi / 4 + b * xx + c * yy + 0.5 * d * xx * yy
-    x = img * np.exp(1j * phase)
+    x = img * np.exp(1j * _phase(yy, xx, rng))
     if noise > 0:
         x = x + noise * (rng.standard_normal((h, w)) + 1j * rng.standard_normal((h, w))) / np.sqrt(2)
     return (x / np.abs(x).max()).astype(np.complex64)
+
+
+def cine_phantom(size, frames, seed=0, index=0, noise=0.0):
+    """One complex64 (T, H, W) cine sequence with max |x| = 1 over the sequence.
+
+    A still body (as `phantom`) with a heart in the middle: a left ventricle (bright blood pool
+    in a darker myocardium) and a smaller right ventricle beside it. The blood pool's radius
+    follows one cardiac cycle over the T frames, r(t) = r0 (1 - a (1 - cos(2 pi t / T + p)) / 2),
+    contraction a in [0.25, 0.45], start phase p random; the myocardium keeps its area (it
+    thickens as the pool shrinks). The cycle is periodic in T, as a cine over one heartbeat is,
+    which matches the wrap-around in time of the data-sharing layer. Sequence i of seed s is
+    the same on every machine; noise (complex Gaussian std `noise`) differs per frame.
+    """
+    h, w, yy, xx = _grid(size)
+    rng = np.random.default_rng([seed, index, 2])  # its own stream: not the 2D image i
+    static, body, inner, (cy, cx, ry, rx) = _body(yy, xx, rng)
+    hy = cy + rng.uniform(-0.08, 0.08)
+    hx = cx + rng.uniform(-0.08, 0.08)
+    r0 = rng.uniform(0.17, 0.24)                 # end-diastolic blood pool radius
+    ecc = rng.uniform(0.85, 1.0)                 # slightly elliptic ventricle
+    wall = rng.uniform(0.06, 0.09)               # end-diastolic wall thickness
+    contraction = rng.uniform(0.25, 0.45)
+    start = rng.uniform(0, 2 * np.pi)
+    angle = rng.uniform(0, np.pi)
+    blood, myo = rng.uniform(0.85, 1.0), rng.uniform(0.2, 0.35)
+    rv_side = rng.choice([-1.0, 1.0])
+    texture = ndimage.gaussian_filter(rng.standard_normal((h, w)), sigma=max(h, w) / 64.0)
+    texture /= np.abs(texture).max() + 1e-12
+    phase = _phase(yy, xx, rng)
+
+    wall_area = (r0 + wall) ** 2 - r0 ** 2
+    seq = np.empty((frames, h, w), dtype=np.complex128)
+    for t in range(frames):
+        r = r0 * (1.0 - contraction * (1.0 - np.cos(2 * np.pi * t / frames + start)) / 2.0)
+        r_epi = np.sqrt(r ** 2 + wall_area)
+        img = static.copy()
+        # RV: a crescent-like chamber beside the LV, moving in phase with it.
+        rvx = hx + rv_side * (r_epi + 0.6 * r)
+        img[_ellipse(yy, xx, hy, rvx, 1.3 * r, 0.7 * r, 0.0) & inner] = 0.9 * blood
+        img[_ellipse(yy, xx, hy, hx, r_epi, ecc * r_epi, angle) & inner] = myo
+        img[_ellipse(yy, xx, hy, hx, r, ecc * r, angle) & inner] = blood
+        img = img * (1.0 + 0.08 * texture) * body
+        img = ndimage.gaussian_filter(img, sigma=0.6)
+        x = img * np.exp(1j * phase)
+        if noise > 0:
+            x = x + noise * (rng.standard_normal((h, w)) +
+                             1j * rng.standard_normal((h, w))) / np.sqrt(2)
+        seq[t] = x
+    return (seq / np.abs(seq).max()).astype(np.complex64)
