@@ -178,8 +178,7 @@ def main(argv=None):
           % (a.nd, a.nc, a.nf, a.size, a.size, a.batch, a.steps, a.warmup,
              config.intra_op_parallelism_threads, config.inter_op_parallelism_threads,
              os.cpu_count(), ' '.join('%.2f' % v for v in os.getloadavg())))
-    mm = matmul_gflops(tf, config)
-    print('matmul float32 2048^3: %.1f GFLOP/s' % mm)
+    mm_before = matmul_gflops(tf, config)
 
     cfg = {'Dn': a.nd, 'Dc': a.nc, 'nf': a.nf, 'dc_mode': 'hard', 'batch_norm': False,
            'share_weights': False, 'random_seed': 0, 'image_size': [a.size, a.size]}
@@ -225,6 +224,12 @@ def main(argv=None):
     step_h5 = statistics.median(t_h5)
     t_dc = median_time(lambda: sess.run(dc_grad, const_feed), a.steps, 1)
     sess.close()
+    # The matmul rate is measured before and after the training blocks and averaged, so that
+    # a change in the load from other processes affects both sides of the ratio alike.
+    mm_after = matmul_gflops(tf, config)
+    mm = 0.5 * (mm_before + mm_after)
+    print('matmul float32 2048^3: %.1f GFLOP/s (%.1f before, %.1f after the training steps)'
+          % (mm, mm_before, mm_after))
 
     flops_step = 3.0 * conv_flops_per_image(a.size, a.nd, a.nc, a.nf) * a.batch
     conv_rate = flops_step / step / 1e9

@@ -18,7 +18,9 @@ import numpy as np
 from models import masks as masks_mod
 from models.errors import InputError
 
-CHUNK = 256  # images per read when scanning a whole file
+# Bytes per read when scanning a whole file (mask check): a fixed image count would make the
+# peak memory grow with the image size and, up to that count, with the file's length.
+CHUNK_BYTES = 4 << 20
 
 
 def undersample(label, mask):
@@ -86,8 +88,10 @@ class H5Data(object):
         if self.shared_mask:
             self._check_mask_values(self.mask[()], 0)
             return
-        for start in range(0, self.n, CHUNK):
-            self._check_mask_values(self.mask[start:start + CHUNK], start)
+        per_image = int(np.prod(self.shape)) * self.mask.dtype.itemsize
+        step = max(1, CHUNK_BYTES // max(per_image, 1))
+        for start in range(0, self.n, step):
+            self._check_mask_values(self.mask[start:start + step], start)
 
     def _check_mask_values(self, m, start):
         m = np.asarray(m)
