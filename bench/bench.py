@@ -152,6 +152,31 @@ def matmul_gflops(tf, config, n=2048, steps=5):
     return 2.0 * n ** 3 / t / 1e9
 
 
+def conv_op_rates(tf, config, a, steps):
+    """GFLOP/s of the three ops of one nf->nf 3x3 layer at the benchmark's shape: forward,
+    gradient w.r.t. the input and w.r.t. the filter (each 2*H*W*9*nf*nf per image)."""
+    rng = np.random.default_rng(0)
+    shape = (a.batch, a.size, a.size, a.nf)
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.Variable(rng.standard_normal(shape).astype(np.float32))
+        dy = tf.Variable(rng.standard_normal(shape).astype(np.float32))
+        w = tf.Variable(rng.standard_normal((3, 3, a.nf, a.nf)).astype(np.float32))
+        strides = [1, 1, 1, 1]
+        ops = [('forward', tf.nn.conv2d(x, w, strides, 'SAME')),
+               ('grad input', tf.nn.conv2d_backprop_input(shape, w, dy, strides, 'SAME')),
+               ('grad filter', tf.nn.conv2d_backprop_filter(x, [3, 3, a.nf, a.nf], dy,
+                                                            strides, 'SAME'))]
+        flops = 2.0 * a.batch * a.size * a.size * 9 * a.nf * a.nf
+        out = []
+        with tf.Session(config=config) as sess:
+            sess.run(tf.global_variables_initializer())
+            for name, op in ops:
+                total = tf.reduce_sum(op)  # no large fetch in the timing
+                out.append((name, flops / median_time(lambda: sess.run(total), steps, 1) / 1e9))
+    return out
+
+
 def run_peer(a):
     cmd = [sys.executable, a.peer_script, '--batch', str(a.batch), '--size', str(a.size),
            '--nd', str(a.nd), '--nc', str(a.nc), '--nf', str(a.nf), '--steps', str(a.steps)]
@@ -236,6 +261,9 @@ def main(argv=None):
     print('training: %.2f images/sec, %.1f ms/step' % (a.batch / step, 1e3 * step))
     print('conv work: %.1f GFLOP/step, %.1f GFLOP/s achieved, %.2f of the matmul rate'
           % (flops_step / 1e9, conv_rate, conv_rate / mm))
+    print('one %d->%d conv layer alone: %s' % (a.nf, a.nf, ', '.join(
+        '%s %.1f GFLOP/s (%.2f of matmul)' % (n, r, r / mm)
+        for n, r in conv_op_rates(tf, config, a, a.steps))))
     print('conv-only bound: %.2f of the matmul rate once the FFT/DC time is left out'
           % (flops_step / max(step - t_dc, 1e-9) / 1e9 / mm))
     print('FFT/DC layers alone (fwd+bwd): %.1f ms/step, %.1f%% of a step'
