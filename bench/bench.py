@@ -152,28 +152,29 @@ def matmul_gflops(tf, config, n=2048, steps=5):
     return 2.0 * n ** 3 / t / 1e9
 
 
-def conv_op_rates(tf, config, a, steps):
-    """GFLOP/s of the three ops of one nf->nf 3x3 layer at the benchmark's shape: forward,
-    gradient w.r.t. the input and w.r.t. the filter (each 2*H*W*9*nf*nf per image)."""
+def conv_op_rates(tf, config, a, cin, cout, steps):
+    """GFLOP/s of the three ops of one cin->cout 3x3 layer at the benchmark's shape: forward,
+    gradient w.r.t. the input and w.r.t. the filter (each 2*H*W*9*cin*cout per image)."""
     rng = np.random.default_rng(0)
-    shape = (a.batch, a.size, a.size, a.nf)
+    xs, ys = (a.batch, a.size, a.size, cin), (a.batch, a.size, a.size, cout)
     g = tf.Graph()
     with g.as_default():
-        x = tf.Variable(rng.standard_normal(shape).astype(np.float32))
-        dy = tf.Variable(rng.standard_normal(shape).astype(np.float32))
-        w = tf.Variable(rng.standard_normal((3, 3, a.nf, a.nf)).astype(np.float32))
+        x = tf.Variable(rng.standard_normal(xs).astype(np.float32))
+        dy = tf.Variable(rng.standard_normal(ys).astype(np.float32))
+        w = tf.Variable(rng.standard_normal((3, 3, cin, cout)).astype(np.float32))
         strides = [1, 1, 1, 1]
-        ops = [('forward', tf.nn.conv2d(x, w, strides, 'SAME')),
-               ('grad input', tf.nn.conv2d_backprop_input(shape, w, dy, strides, 'SAME')),
-               ('grad filter', tf.nn.conv2d_backprop_filter(x, [3, 3, a.nf, a.nf], dy,
+        ops = [('fwd', tf.nn.conv2d(x, w, strides, 'SAME')),
+               ('grad-input', tf.nn.conv2d_backprop_input(xs, w, dy, strides, 'SAME')),
+               ('grad-filter', tf.nn.conv2d_backprop_filter(x, [3, 3, cin, cout], dy,
                                                             strides, 'SAME'))]
-        flops = 2.0 * a.batch * a.size * a.size * 9 * a.nf * a.nf
+        flops = 2.0 * a.batch * a.size * a.size * 9 * cin * cout
         out = []
         with tf.Session(config=config) as sess:
             sess.run(tf.global_variables_initializer())
             for name, op in ops:
                 total = tf.reduce_sum(op)  # no large fetch in the timing
-                out.append((name, flops / median_time(lambda: sess.run(total), steps, 1) / 1e9))
+                out.append((name, flops / median_time(lambda: sess.run(total), steps, 1) / 1e9,
+                            flops))
     return out
 
 
@@ -261,9 +262,17 @@ def main(argv=None):
     print('training: %.2f images/sec, %.1f ms/step' % (a.batch / step, 1e3 * step))
     print('conv work: %.1f GFLOP/step, %.1f GFLOP/s achieved, %.2f of the matmul rate'
           % (flops_step / 1e9, conv_rate, conv_rate / mm))
-    print('one %d->%d conv layer alone: %s' % (a.nf, a.nf, ', '.join(
-        '%s %.1f GFLOP/s (%.2f of matmul)' % (n, r, r / mm)
-        for n, r in conv_op_rates(tf, config, a, a.steps))))
+    # Each conv op timed alone at the same shapes; their sum, over the layers and cascades
+    # of the model, is what the step would take if nothing but convolutions ran.
+    layers = [(2, a.nf)] + [(a.nf, a.nf)] * (a.nd - 2) + [(a.nf, 2)]
+    predicted = 0.0
+    for cin, cout in sorted(set(layers), key=layers.index):
+        rates = conv_op_rates(tf, config, a, cin, cout, a.steps)
+        predicted += layers.count((cin, cout)) * a.nc * sum(f / (r * 1e9) for _, r, f in rates)
+        print('  conv %d->%d alone: %s' % (cin, cout, ', '.join(
+            '%s %.0f GFLOP/s (%.2f of matmul)' % (n, r, r / mm) for n, r, _ in rates)))
+    print('  sum of the conv ops timed alone: %.1f ms/step = %.0f%% of the measured step'
+          % (1e3 * predicted, 100.0 * predicted / step))
     print('conv-only bound: %.2f of the matmul rate once the FFT/DC time is left out'
           % (flops_step / max(step - t_dc, 1e-9) / 1e9 / mm))
     print('FFT/DC layers alone (fwd+bwd): %.1f ms/step, %.1f%% of a step'

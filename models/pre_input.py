@@ -211,20 +211,24 @@ class Prefetch(object):
         self._thread.daemon = True
         self._thread.start()
 
+    def _put(self, item):
+        """Queue `item` unless close() was called; False once closed."""
+        while not self._stop.is_set():
+            try:
+                self._q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def _run(self, iterator):
         try:
             for item in iterator:
-                while not self._stop.is_set():
-                    try:
-                        self._q.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if self._stop.is_set():
+                if not self._put(item):
                     return
-            self._q.put(self._END)
+            self._put(self._END)
         except Exception as e:  # re-raised in the consumer's thread
-            self._q.put(e)
+            self._put(e)
 
     def __iter__(self):
         return self
@@ -240,4 +244,7 @@ class Prefetch(object):
     next = __next__
 
     def close(self):
+        """Stop the producer and wait for it: a daemon thread left inside an h5py read when
+        the interpreter exits can deadlock the exit on h5py's lock."""
         self._stop.set()
+        self._thread.join()
