@@ -6,7 +6,9 @@ Prints, for one configuration, with the session config train.py uses (models.dev
   * training images/sec and ms per step (feed of constant arrays, Adam, as train.py);
   * achieved GFLOP/s of the convolutions, counted analytically as 2*H*W*k*k*cin*cout per layer
     per image, x3 for forward + backward, and its ratio to a float32 matmul measured in the
-    same run with the same session config;
+    same run with the same session config (timed before and after the training steps);
+  * every conv layer shape of the model timed alone (forward, grad-input, grad-filter) and
+    the sum of those times against the measured step (meaningful for large shapes only);
   * the time of the FFT/data-consistency part alone (forward + backward), as a share of a step;
   * inference ms per image at batch 1 and at batch N (the exported graph, train=False);
   * input-pipeline overhead: wall time per step with real HDF5 input through
