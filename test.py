@@ -104,7 +104,10 @@ def main(argv=None):
         feature = graph.get_tensor_by_name('feature:0')
         mask = graph.get_tensor_by_name('mask:0')
         pred = graph.get_tensor_by_name('predTst:0')
-    sess = tf.Session(graph=graph)
+    from models import device
+    dev = device.detect_device()
+    sess = tf.Session(graph=graph, config=device.session_config(
+        dev, cfg.get('precision_mode', 'allow_mix_precision')))
     with graph.as_default():
         ckpt_mod.restore(tf, saver, sess, ckpt, tf.global_variables())
     print('restored %s (D%d-C%d nf=%d%s), testing %d %s of %s'

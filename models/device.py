@@ -1,20 +1,33 @@
 """Session configuration and precision for the device found: Ascend NPU, GPU or CPU.
 
-Ascend (npu_bridge importable): the NpuOptimizer custom optimizer with `precision_mode`,
-remapping and memory optimisation off (as the Ascend TF 1.15 migration guide requires), and
-NPU loss scaling when the mode lowers precision. GPU: TF's mixed-precision graph rewrite with
-dynamic loss scaling for those modes. CPU: float32 always.
+Ascend (npu_bridge importable): the NpuOptimizer custom graph optimizer with `precision_mode`,
+remapping and memory optimisation off (the TF Adapter 1.x session-configuration docs require
+both), and NPU loss scaling (NPULossScaleOptimizer + ExponentialUpdateLossScaleManager) when the
+mode lowers precision. GPU: TF's mixed-precision graph rewrite with dynamic loss scaling for
+those modes. CPU: float32 always; the mode is only reported.
 
-Precision is lowered only for convolutions: FFT and data consistency are complex64 ops, which
-neither the NPU precision modes nor the GPU rewrite cast to half precision.
+Precision is lowered only for convolutions (and their neighbours under allow_mix_precision):
+FFT and data consistency are complex64 ops, which neither the NPU precision modes nor the GPU
+rewrite cast to half precision, so k-space stays complex64 in every mode.
 """
 import importlib
 
 import tensorflow.compat.v1 as tf
+from tensorflow.core.protobuf.rewriter_config_pb2 import RewriterConfig
 
 from models.config import PRECISION_MODES  # noqa: F401  (re-exported)
 
+# must_keep_origin_dtype keeps float32: no loss scaling, no rewrite. Note that older Ascend 910
+# CANN releases have no float32 Conv2D on the AI Core, so that mode may fail to compile there.
 LOWERS_PRECISION = ('allow_fp32_to_fp16', 'force_fp16', 'allow_mix_precision')
+
+# NPU dynamic loss scaling, the values of the TF Adapter documentation's example.
+NPU_LOSS_SCALE = {'init_loss_scale': 2 ** 32, 'incr_every_n_steps': 1000,
+                  'decr_every_n_nan_or_inf': 2, 'decr_ratio': 0.5}
+
+
+def lowers_precision(precision_mode):
+    return precision_mode in LOWERS_PRECISION
 
 
 def npu_available():
@@ -37,37 +50,49 @@ def detect_device():
 
 
 def session_config(device, precision_mode, seed_threads=False):
-    """A tf.ConfigProto for `device`. `seed_threads` pins one inter-op thread on CPU so that
-    a seeded run is repeatable step for step."""
+    """A tf.ConfigProto for `device` ('npu', 'gpu' or 'cpu') and `precision_mode`.
+
+    `seed_threads` pins one inter-op thread on CPU so that a seeded run is repeatable step
+    for step (intra-op threads, where the convolutions run, are left to TF)."""
+    if precision_mode not in PRECISION_MODES:
+        raise ValueError('precision_mode must be one of %s, got %r'
+                         % (PRECISION_MODES, precision_mode))
     config = tf.ConfigProto(allow_soft_placement=True)
+    rewrite = config.graph_options.rewrite_options
     if device == 'npu':
-        from tensorflow.core.protobuf.rewriter_config_pb2 import RewriterConfig
-        importlib.import_module('npu_bridge.npu_init')
-        custom_op = config.graph_options.rewrite_options.custom_optimizers.add()
+        importlib.import_module('npu_bridge.npu_init')  # registers the NPU ops and optimizer
+        custom_op = rewrite.custom_optimizers.add()
         custom_op.name = 'NpuOptimizer'
         custom_op.parameter_map['use_off_line'].b = True
         custom_op.parameter_map['precision_mode'].s = tf.compat.as_bytes(precision_mode)
-        config.graph_options.rewrite_options.remapping = RewriterConfig.OFF
-        config.graph_options.rewrite_options.memory_optimization = RewriterConfig.OFF
+        rewrite.remapping = RewriterConfig.OFF
+        # The Ascend docs assign Toggle.OFF (2) to this MemOptType field, where 2 reads as
+        # MANUAL: no automatic swapping/recomputation. Kept exactly as documented.
+        rewrite.memory_optimization = RewriterConfig.OFF
     elif device == 'gpu':
         config.gpu_options.allow_growth = True
+        # Said explicitly per session: enable_mixed_precision_graph_rewrite() also turns the
+        # pass on globally for every later Session of the process, which must not leak into a
+        # float32 session (must_keep_origin_dtype) created after it.
+        rewrite.auto_mixed_precision = (RewriterConfig.ON if lowers_precision(precision_mode)
+                                        else RewriterConfig.OFF)
     elif seed_threads:
         config.inter_op_parallelism_threads = 1
     return config
 
 
 def wrap_optimizer(opt, device, precision_mode):
-    """Add loss scaling / mixed precision to `opt` where `precision_mode` lowers precision."""
-    if precision_mode not in LOWERS_PRECISION or device == 'cpu':
+    """Add loss scaling / mixed precision to `opt` where `precision_mode` lowers precision.
+
+    Call it outside any tf.control_dependencies block: the NPU loss-scale manager creates
+    variables that must not depend on the update ops (TF Adapter docs)."""
+    if not lowers_precision(precision_mode) or device == 'cpu':
         return opt
     if device == 'npu':
         from npu_bridge.estimator.npu.npu_loss_scale_manager import \
             ExponentialUpdateLossScaleManager
         from npu_bridge.estimator.npu.npu_loss_scale_optimizer import NPULossScaleOptimizer
-        manager = ExponentialUpdateLossScaleManager(init_loss_scale=2 ** 32,
-                                                    incr_every_n_steps=1000,
-                                                    decr_every_n_nan_or_inf=2, decr_ratio=0.5)
-        return NPULossScaleOptimizer(opt, manager)
+        return NPULossScaleOptimizer(opt, ExponentialUpdateLossScaleManager(**NPU_LOSS_SCALE))
     return tf.train.experimental.enable_mixed_precision_graph_rewrite(opt, loss_scale='dynamic')
 
 
@@ -77,7 +102,7 @@ def describe(device, precision_mode):
         return 'device: CPU, float32 (precision_mode %s applies on NPU/GPU only)' % precision_mode
     if device == 'gpu':
         how = ('mixed precision graph rewrite, dynamic loss scaling'
-               if precision_mode in LOWERS_PRECISION else 'float32')
+               if lowers_precision(precision_mode) else 'float32')
         return 'device: GPU, %s (precision_mode %s)' % (how, precision_mode)
     return 'device: Ascend NPU, precision_mode %s%s' % (
-        precision_mode, ', NPU loss scaling' if precision_mode in LOWERS_PRECISION else '')
+        precision_mode, ', NPU loss scaling' if lowers_precision(precision_mode) else '')

@@ -20,7 +20,9 @@ from models.errors import InputError
 
 # What h5py raises for a damaged file (a truncated or corrupted header, chunk or B-tree).
 H5_ERRORS = (OSError, IOError, RuntimeError, KeyError, ValueError, TypeError)
-SCAN_BYTES = 64 * 2 ** 20  # read at most this much at a time when scanning a whole file
+# Bytes per read when scanning a whole file: a fixed image count would make the peak memory
+# grow with the image size and, up to that count, with the file's length.
+SCAN_BYTES = 4 << 20
 
 
 def undersample(label, mask):
@@ -232,20 +234,24 @@ class Prefetch(object):
         self._thread.daemon = True
         self._thread.start()
 
+    def _put(self, item):
+        """Queue `item` unless close() was called; False once closed."""
+        while not self._stop.is_set():
+            try:
+                self._q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def _run(self, iterator):
         try:
             for item in iterator:
-                while not self._stop.is_set():
-                    try:
-                        self._q.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if self._stop.is_set():
+                if not self._put(item):
                     return
-            self._q.put(self._END)
+            self._put(self._END)
         except Exception as e:  # re-raised in the consumer's thread
-            self._q.put(e)
+            self._put(e)
 
     def __iter__(self):
         return self
@@ -261,4 +267,7 @@ class Prefetch(object):
     next = __next__
 
     def close(self):
+        """Stop the producer and wait for it: a daemon thread left inside an h5py read when
+        the interpreter exits can deadlock the exit on h5py's lock."""
         self._stop.set()
+        self._thread.join()

@@ -1,0 +1,322 @@
+"""Speed and memory figures of the D{n}-C{k} cascade on this machine (a script, not a test).
+
+  python bench/bench.py --batch 4 --size 256 --nd 5 --nc 5 --nf 64 --steps 3 [--peer]
+
+Prints, for one configuration, with the session config train.py uses (models.device):
+  * training images/sec and ms per step (feed of constant arrays, Adam, as train.py);
+  * achieved GFLOP/s of the convolutions, counted analytically as 2*H*W*k*k*cin*cout per layer
+    per image, x3 for forward + backward, and its ratio to a float32 matmul measured in the
+    same run with the same session config (timed before and after the training steps);
+  * every conv layer shape of the model timed alone (forward, grad-input, grad-filter) and
+    the sum of those times against the measured step (meaningful for large shapes only);
+  * the time of the FFT/data-consistency part alone (forward + backward), as a share of a step;
+  * inference ms per image at batch 1 and at batch N (the exported graph, train=False);
+  * input-pipeline overhead: wall time per step with real HDF5 input through
+    models.pre_input.Batches + Prefetch (as train.py) vs feeding constant arrays;
+  * peak RSS of this process, and the HDF5 streaming check: peak RSS of a subprocess reading a
+    file through Batches + Prefetch vs one reading a 10x larger file;
+  * with --peer, the PyTorch peer (peer_torch_dncn.py) on the same config in the same run and
+    the images/sec ratio. torch is not a dependency of this project: install it by hand.
+Other processes share the CPU: the load average is printed with the figures; repeat runs.
+"""
+import argparse
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+import numpy as np  # noqa: E402
+
+from models import masks, pre_input  # noqa: E402
+from models.h5writer import H5Writer, normalise  # noqa: E402
+from models.synthetic import phantom  # noqa: E402
+
+PEER = os.path.join(os.path.dirname(ROOT), 'shared', 'bench', 'peer_torch_dncn.py')
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--batch', type=int, default=4)
+    p.add_argument('--size', type=int, default=256)
+    p.add_argument('--nd', type=int, default=5, help='conv layers per cascade')
+    p.add_argument('--nc', type=int, default=5, help='cascades')
+    p.add_argument('--nf', type=int, default=64)
+    p.add_argument('--steps', type=int, default=3, help='timed steps per measurement')
+    p.add_argument('--warmup', type=int, default=1, help='untimed steps before each measurement')
+    p.add_argument('--repeats', type=int, default=1,
+                   help='alternate constant / HDF5 training blocks this many times')
+    p.add_argument('--intra_op', type=int, default=None, help='override intra-op threads')
+    p.add_argument('--inter_op', type=int, default=None, help='override inter-op threads')
+    p.add_argument('--rss_images', type=int, default=32,
+                   help='images in the small file of the streaming check (large: 10x)')
+    p.add_argument('--skip_rss', action='store_true', help='skip the HDF5 streaming check')
+    p.add_argument('--peer', action='store_true', help='also run the PyTorch peer')
+    p.add_argument('--peer_script', default=PEER)
+    p.add_argument('--rss_child', default='', help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def peak_rss_mb():
+    """Peak resident memory of this process in MB. VmHWM, not ru_maxrss: Linux carries
+    ru_maxrss across fork + exec, so a child started from a big parent would report the
+    parent's peak."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1]) / 1024.0
+    except IOError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: kB
+
+
+def conv_flops_per_image(size, nd, nc, nf, k=3):
+    """Forward conv FLOPs of one image: 2*H*W*k*k*cin*cout summed over layers and cascades."""
+    chans = [2] + [nf] * (nd - 1) + [2]
+    per_cascade = sum(2 * size * size * k * k * a * b for a, b in zip(chans[:-1], chans[1:]))
+    return nc * per_cascade
+
+
+def write_h5(path, n, size, distinct=8):
+    """n images (cycling through `distinct` phantoms), one cartesian mask each."""
+    imgs = [normalise(phantom(size, seed=0, index=i))[0] for i in range(min(n, distinct))]
+    w = H5Writer(path, (size, size), True, {'acc': 4.0, 'sample_n': 8,
+                                             'mask_type': 'cartesian'})
+    for i in range(n):
+        w.append(imgs[i % len(imgs)], masks.make_mask('cartesian', (size, size), 4.0, 8,
+                                                       seed=i), 1.0, 'img%d' % i)
+    w.close()
+
+
+def rss_child(path, batch):
+    """Read a whole file through Batches + Prefetch (as train.py); print the peak RSS."""
+    data = pre_input.H5Data(path)
+    batches = pre_input.Batches(data, batch, seed=0)
+    stream = pre_input.Prefetch(batches.from_step(0), size=3)
+    for _ in range(batches.steps_per_epoch):
+        next(stream)
+    stream.close()
+    print('images=%d peak_rss_mb=%.1f' % (data.n, peak_rss_mb()))
+
+
+def run_rss_check(a, tmp):
+    out = {}
+    for name, n in (('small', a.rss_images), ('large', 10 * a.rss_images)):
+        path = os.path.join(tmp, 'rss_%s.hdf5' % name)
+        write_h5(path, n, a.size)
+        r = subprocess.run([sys.executable, os.path.abspath(__file__), '--rss_child', path,
+                            '--batch', str(a.batch)], stdout=subprocess.PIPE,
+                           universal_newlines=True, check=True)
+        rss = float(re.search(r'peak_rss_mb=(\S+)', r.stdout).group(1))
+        out[name] = (n, os.path.getsize(path) / 2.0 ** 20, rss)
+        os.remove(path)
+    return out
+
+
+def median_time(fn, steps, warmup):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def session_config(a):
+    from models import device
+    cfg = device.session_config('cpu', 'must_keep_origin_dtype', seed_threads=True)
+    if a.intra_op is not None:
+        cfg.intra_op_parallelism_threads = a.intra_op
+    if a.inter_op is not None:
+        cfg.inter_op_parallelism_threads = a.inter_op
+    return cfg
+
+
+def matmul_gflops(tf, config, n=2048, steps=5):
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.Variable(np.random.default_rng(0).standard_normal((n, n)).astype(np.float32))
+        y = tf.reduce_sum(tf.matmul(x, x))  # reduce: no n*n fetch in the timing
+        with tf.Session(config=config) as sess:
+            sess.run(tf.global_variables_initializer())
+            t = median_time(lambda: sess.run(y), steps, 2)
+    return 2.0 * n ** 3 / t / 1e9
+
+
+def conv_op_rates(tf, config, a, cin, cout, steps):
+    """GFLOP/s of the three ops of one cin->cout 3x3 layer at the benchmark's shape: forward,
+    gradient w.r.t. the input and w.r.t. the filter (each 2*H*W*9*cin*cout per image)."""
+    rng = np.random.default_rng(0)
+    xs, ys = (a.batch, a.size, a.size, cin), (a.batch, a.size, a.size, cout)
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.Variable(rng.standard_normal(xs).astype(np.float32))
+        dy = tf.Variable(rng.standard_normal(ys).astype(np.float32))
+        w = tf.Variable(rng.standard_normal((3, 3, cin, cout)).astype(np.float32))
+        strides = [1, 1, 1, 1]
+        ops = [('fwd', tf.nn.conv2d(x, w, strides, 'SAME')),
+               ('grad-input', tf.nn.conv2d_backprop_input(xs, w, dy, strides, 'SAME')),
+               ('grad-filter', tf.nn.conv2d_backprop_filter(x, [3, 3, cin, cout], dy,
+                                                            strides, 'SAME'))]
+        flops = 2.0 * a.batch * a.size * a.size * 9 * cin * cout
+        out = []
+        with tf.Session(config=config) as sess:
+            sess.run(tf.global_variables_initializer())
+            for name, op in ops:
+                total = tf.reduce_sum(op)  # no large fetch in the timing
+                out.append((name, flops / median_time(lambda: sess.run(total), steps, 1) / 1e9,
+                            flops))
+    return out
+
+
+def run_peer(a):
+    cmd = [sys.executable, a.peer_script, '--batch', str(a.batch), '--size', str(a.size),
+           '--nd', str(a.nd), '--nc', str(a.nc), '--nf', str(a.nf), '--steps', str(a.steps)]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True)
+    if r.returncode != 0:
+        return None, r.stderr.strip().splitlines()[-1] if r.stderr.strip() else 'failed'
+    kv = dict(re.findall(r'(\w+)=(\S+)', r.stdout))
+    return (float(kv['train_s_per_step']), float(kv['infer_s_per_image'])), ''
+
+
+def main(argv=None):
+    a = parse_args(sys.argv[1:] if argv is None else argv)
+    if a.rss_child:
+        rss_child(a.rss_child, a.batch)
+        return 0
+    import tensorflow.compat.v1 as tf
+    tf.disable_v2_behavior()
+    from models import model_tf
+
+    config = session_config(a)
+    print('config: D%d-C%d nf=%d, %dx%d, batch %d, %d timed steps (median), %d warm-up; '
+          'threads intra=%d inter=%d (0 = TF default); %d CPUs, load average %s'
+          % (a.nd, a.nc, a.nf, a.size, a.size, a.batch, a.steps, a.warmup,
+             config.intra_op_parallelism_threads, config.inter_op_parallelism_threads,
+             os.cpu_count(), ' '.join('%.2f' % v for v in os.getloadavg())))
+    mm_before = matmul_gflops(tf, config)
+
+    cfg = {'Dn': a.nd, 'Dc': a.nc, 'nf': a.nf, 'dc_mode': 'hard', 'batch_norm': False,
+           'share_weights': False, 'random_seed': 0, 'image_size': [a.size, a.size]}
+    tmp = tempfile.mkdtemp(prefix='bench_')
+    h5 = os.path.join(tmp, 'train.hdf5')
+    n_img = a.batch * (a.steps + a.warmup) * a.repeats + a.batch
+    write_h5(h5, n_img, a.size)
+    data = pre_input.H5Data(h5)
+    batches = pre_input.Batches(data, a.batch, seed=0)
+    const = batches.batch(0, 0)
+
+    tf.reset_default_graph()
+    tf.set_random_seed(0)
+    feature = tf.placeholder(tf.float32, [None, a.size, a.size, 2], name='feature')
+    label = tf.placeholder(tf.float32, [None, a.size, a.size, 2], name='label')
+    mask = tf.placeholder(tf.float32, [None, a.size, a.size], name='mask')
+    pred = model_tf.model_from_config(feature, mask, True, cfg)['dc%d' % a.nc]
+    loss = tf.reduce_mean(tf.square(pred - label))
+    train_op = tf.train.AdamOptimizer(1e-3).minimize(loss)
+    # The FFT / data-consistency work alone: nc DC layers, forward + backward.
+    with tf.variable_scope('dc_only'):
+        k0 = model_tf.sampled_kspace(feature, mask)
+        x = feature
+        for _ in range(a.nc):
+            x = model_tf.data_consistency(x, k0, mask)
+        dc_grad = tf.gradients(tf.reduce_sum(x), feature)[0]
+    sess = tf.Session(config=config)
+    sess.run(tf.global_variables_initializer())
+
+    def feed(b):
+        return {feature: b['feature'], label: b['label'], mask: b['mask']}
+
+    const_feed = feed(const)
+    t_const, t_h5 = [], []
+    for r in range(a.repeats):
+        t_const.append(median_time(lambda: sess.run([loss, train_op], const_feed),
+                                   a.steps, a.warmup))
+        stream = pre_input.Prefetch(batches.from_step(0), size=3)
+        t_h5.append(median_time(lambda: sess.run([loss, train_op], feed(next(stream)[2])),
+                                a.steps, a.warmup))
+        stream.close()
+    step = statistics.median(t_const)
+    step_h5 = statistics.median(t_h5)
+    t_dc = median_time(lambda: sess.run(dc_grad, const_feed), a.steps, 1)
+    sess.close()
+    # The matmul rate is measured before and after the training blocks and averaged, so that
+    # a change in the load from other processes affects both sides of the ratio alike.
+    mm_after = matmul_gflops(tf, config)
+    mm = 0.5 * (mm_before + mm_after)
+    print('matmul float32 2048^3: %.1f GFLOP/s (%.1f before, %.1f after the training steps)'
+          % (mm, mm_before, mm_after))
+
+    flops_step = 3.0 * conv_flops_per_image(a.size, a.nd, a.nc, a.nf) * a.batch
+    conv_rate = flops_step / step / 1e9
+    print('training: %.2f images/sec, %.1f ms/step' % (a.batch / step, 1e3 * step))
+    print('conv work: %.1f GFLOP/step, %.1f GFLOP/s achieved, %.2f of the matmul rate'
+          % (flops_step / 1e9, conv_rate, conv_rate / mm))
+    # Each conv op timed alone at the same shapes; their sum, over the layers and cascades
+    # of the model, is what the step would take if nothing but convolutions ran.
+    layers = [(2, a.nf)] + [(a.nf, a.nf)] * (a.nd - 2) + [(a.nf, 2)]
+    predicted = 0.0
+    for cin, cout in sorted(set(layers), key=layers.index):
+        rates = conv_op_rates(tf, config, a, cin, cout, a.steps)
+        predicted += layers.count((cin, cout)) * a.nc * sum(f / (r * 1e9) for _, r, f in rates)
+        print('  conv %d->%d alone: %s' % (cin, cout, ', '.join(
+            '%s %.0f GFLOP/s (%.2f of matmul)' % (n, r, r / mm) for n, r, _ in rates)))
+    print('  sum of the conv ops timed alone: %.1f ms/step = %.0f%% of the measured step'
+          % (1e3 * predicted, 100.0 * predicted / step))
+    print('conv-only bound: %.2f of the matmul rate once the FFT/DC time is left out'
+          % (flops_step / max(step - t_dc, 1e-9) / 1e9 / mm))
+    print('FFT/DC layers alone (fwd+bwd): %.1f ms/step, %.1f%% of a step'
+          % (1e3 * t_dc, 100.0 * t_dc / step))
+    print('input pipeline: %.1f ms/step with HDF5 + Prefetch vs %.1f ms/step constant '
+          'arrays: overhead %+.1f%% (per repeat: %s)'
+          % (1e3 * step_h5, 1e3 * step, 100.0 * (step_h5 / step - 1),
+             ', '.join('%+.1f%%' % (100.0 * (h / c - 1)) for c, h in zip(t_const, t_h5))))
+
+    graph, f_in, m_in, pred_tst = model_tf.build_inference_graph(cfg)
+    with graph.as_default():
+        with tf.Session(config=config) as isess:
+            isess.run(tf.global_variables_initializer())
+            inf = {}
+            for b in (1, a.batch):
+                fd = {f_in: const['feature'][:b], m_in: const['mask'][:b]}
+                inf[b] = median_time(lambda: isess.run(pred_tst, fd), a.steps, 1) / b
+    print('inference: %.1f ms/image at batch 1, %.1f ms/image at batch %d'
+          % (1e3 * inf[1], 1e3 * inf[a.batch], a.batch))
+    print('peak RSS (this process): %.0f MB' % peak_rss_mb())
+    data.close()
+    os.remove(h5)
+
+    if not a.skip_rss:
+        rss = run_rss_check(a, tmp)
+        (n1, s1, r1), (n2, s2, r2) = rss['small'], rss['large']
+        print('HDF5 streaming: peak RSS %.1f MB reading %d images (%.0f MB file), %.1f MB '
+              'reading %d images (%.0f MB file): %+.1f%%'
+              % (r1, n1, s1, r2, n2, s2, 100.0 * (r2 / r1 - 1)))
+    os.rmdir(tmp)
+
+    if a.peer:
+        res, err = run_peer(a)
+        if res is None:
+            print('peer: not run (%s)' % err)
+        else:
+            print('peer (PyTorch eager, %s): %.2f images/sec, %.1f ms/image inference at '
+                  'batch 1; ours/peer training images/sec: %.2f'
+                  % (os.path.basename(a.peer_script), a.batch / res[0], 1e3 * res[1],
+                     res[0] / step))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

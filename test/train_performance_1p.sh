@@ -1,0 +1,29 @@
+#!/bin/bash
+# Short performance run on one device (Ascend ModelZoo launcher convention): train for
+# --train_steps steps (default 60), no test pass.
+#   bash test/train_performance_1p.sh [--data_path=DIR] [--output_path=DIR] [--train_epochs=N]
+#                                     [--batch_size=N] [--precision_mode=MODE] [--image_size=N]
+#                                     [--train_steps=N]
+# Step time is the mean of the training sess.run calls after train.py's warm-up steps, read
+# from the [done] line of the train log (models/logparse.py). Prints the Final Performance
+# lines and writes test/output/${ASCEND_DEVICE_ID}/${CaseName}.log (key = value).
+cur_path=$(cd "$(dirname "$0")/.." && pwd)
+cd "${cur_path}" || exit 2
+source "${cur_path}/test/common.sh"
+parse_launcher_args perf "$@" || exit $?
+prepare_output || exit $?
+test_log=''  # no test pass in a performance run
+
+python3 "${cur_path}/train.py" --data_url "${data_path}" --batch_size "${batch_size}" \
+    --num_epoch "${train_epochs}" --precision_mode "${precision_mode}" \
+    --save_ckpt_Dir "${ckpt_path}" ${extra_train_args} > "${train_log}" 2>&1
+train_rc=$?
+if [ ${train_rc} -ne 0 ]; then
+    tail -n 3 "${train_log}"; echo "[Error] train.py failed (exit ${train_rc}), log: ${train_log}"
+    exit ${train_rc}
+fi
+if ! grep -q '^\[done\] .*images/sec=[0-9]' "${train_log}"; then
+    echo "[Error] no timed steps in ${train_log}: raise --train_steps above the warm-up steps"
+    exit 2
+fi
+report_results perf

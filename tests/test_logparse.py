@@ -1,0 +1,128 @@
+"""models/logparse.py reads what train.py / test.py actually print, and the performance
+launcher writes the ModelZoo key = value report from it."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+
+from conftest import ROOT, TINY_MODEL, run_script
+from models import evaluate, logparse
+
+
+def _kv(line):
+    return dict(re.findall(r'(\S+?)=(\S+)', line))
+
+
+def test_parse_train_reads_train_output(tiny_model):
+    _, out = tiny_model  # 3 epochs of 6 steps, batch 4, logged every 2 steps, 2 warm-up steps
+    got = logparse.parse_train(out)
+    done = _kv([l for l in out.splitlines() if l.startswith('[done] ')][-1])
+    epochs = [_kv(l) for l in out.splitlines() if l.startswith('[epoch] ')]
+    assert got['Steps'] == int(done['steps']) == 18
+    assert got['StepTime'] == float(done['step_time']) > 0
+    assert abs(got['ActualFPS'] - 4 / got['StepTime']) <= 0.01 * got['ActualFPS']
+    assert got['ActualLoss'] == float(epochs[-1]['loss'])
+    # The first logged step falls inside the warm-up: no time is reported for it.
+    first = [l for l in out.splitlines() if l.startswith('[step] ')][0]
+    assert 'step_time=-' in first
+
+
+def test_parse_train_without_timed_steps(tiny_data, tmp_path):
+    r = run_script('train.py', '--data_train_dir', tiny_data[0], '--batch_size', '4',
+                   '--train_steps', '2', '--warmup_steps', '2', '--log_every', '1',
+                   '--save_ckpt_Dir', tmp_path / 'ckpt', *TINY_MODEL)
+    assert r.returncode == 0, r.stderr[-2000:]
+    got = logparse.parse_train(r.stdout)
+    last_step = _kv([l for l in r.stdout.splitlines() if l.startswith('[step] ')][-1])
+    assert got['Steps'] == 2 and 'StepTime' not in got and 'ActualFPS' not in got
+    assert got['ActualLoss'] == float(last_step['loss'])
+
+
+def test_parse_test_reads_summary_lines():
+    s = dict(('%s_%s' % (k, t), v) for (k, t), v in zip(
+        [(k, t) for k in ('psnr', 'ssim', 'mse', 'nmse') for t in ('in', 're')],
+        np.linspace(0.1, 30.0, 8)))
+    got = logparse.parse_test('\n'.join(['model: x'] + evaluate.summary_lines(s)))
+    assert got == {'InputPSNR': round(s['psnr_in'], 4), 'TrainAccuracy': round(s['psnr_re'], 4)}
+
+
+def test_cli_prints_key_value(tiny_model, tmp_path):
+    log = tmp_path / 'train.log'
+    log.write_text(tiny_model[1])
+    r = subprocess.run([sys.executable, '-m', 'models.logparse', str(log)], cwd=ROOT,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    assert r.returncode == 0
+    lines = dict(l.split(' = ') for l in r.stdout.splitlines())
+    assert float(lines['StepTime']) == logparse.parse_train(tiny_model[1])['StepTime']
+    bad = subprocess.run([sys.executable, '-m', 'models.logparse', str(tmp_path / 'none')],
+                         cwd=ROOT, stderr=subprocess.PIPE, universal_newlines=True)
+    assert bad.returncode == 2
+
+
+def _repo_copy(tmp_path):
+    """The launchers write into <repo>/test/output and <repo>/data: run them on a copy."""
+    dst = tmp_path / 'repo'
+    dst.mkdir()
+    for name in ('train.py', 'test.py', 'make_h5data.py'):
+        shutil.copy2(os.path.join(ROOT, name), str(dst / name))
+    for name in ('models', 'test'):
+        shutil.copytree(os.path.join(ROOT, name), str(dst / name),
+                        ignore=shutil.ignore_patterns('__pycache__', 'output'))
+    return dst
+
+
+def _launch(repo, *args, **kw):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3', ASCEND_DEVICE_ID='0')
+    script = kw.get('script', 'train_performance_1p.sh')
+    return subprocess.run(['bash', str(repo / 'test' / script)] + list(args),
+                          cwd=str(repo), env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True, timeout=600)
+
+
+def test_performance_launcher_report(tmp_path):
+    repo = _repo_copy(tmp_path)
+    r = _launch(repo, '--image_size=32', '--train_steps=6', '--batch_size=2')
+    assert r.returncode == 0, r.stdout[-3000:]
+    out_dir = repo / 'test' / 'output' / '0'
+    case = 'CascadeNet_ID2121_for_TensorFlow_bs2_1p_perf'
+    report = dict(l.split(' = ', 1) for l in (out_dir / (case + '.log')).read_text().splitlines())
+    assert set(report) == {'Network', 'RankSize', 'BatchSize', 'DeviceType', 'CaseName',
+                           'ActualFPS', 'TrainingTime', 'ActualLoss', 'E2ETrainingTime'}
+    assert report['CaseName'] == case and report['BatchSize'] == '2'
+    train = logparse.parse_train((out_dir / 'train_0.log').read_text())
+    assert train['Steps'] == 6
+    assert float(report['TrainingTime']) == train['StepTime'] > 0
+    assert float(report['ActualFPS']) == train['ActualFPS']
+    assert float(report['ActualLoss']) == train['ActualLoss']
+    assert int(report['E2ETrainingTime']) >= 0
+    printed = dict(re.findall(r'^(Final Performance [\w/]+|E2E Training Duration sec) : (\S+)$',
+                              r.stdout, re.M))
+    assert float(printed['Final Performance images/sec']) == train['ActualFPS']
+    assert float(printed['Final Performance sec/step']) == train['StepTime']
+    assert printed['E2E Training Duration sec'] == report['E2ETrainingTime']
+
+
+def test_performance_launcher_rejects_bad_arguments(tmp_path):
+    repo = _repo_copy(tmp_path)
+    for args in (['--precision_mode=fp8'], ['--train_steps=x'], ['--bogus']):
+        r = _launch(repo, *args)
+        assert r.returncode == 2, (args, r.stdout)
+        assert '[Error]' in r.stdout
+    assert not (repo / 'test' / 'output').exists()
+
+
+def test_full_launcher_reports_train_accuracy(tiny_data, tmp_path):
+    repo = _repo_copy(tmp_path)
+    r = _launch(repo, '--data_path=%s' % os.path.dirname(tiny_data[0]), '--train_epochs=1',
+                '--batch_size=4', script='train_full_1p.sh')
+    assert r.returncode == 0, r.stdout[-3000:]
+    out_dir = repo / 'test' / 'output' / '0'
+    report = dict(l.split(' = ', 1) for l in
+                  (out_dir / 'CascadeNet_ID2121_for_TensorFlow_bs4_1p_acc.log')
+                  .read_text().splitlines())
+    tested = logparse.parse_test((out_dir / 'test_0.log').read_text())
+    assert float(report['TrainAccuracy']) == tested['TrainAccuracy']
+    assert float(report['ActualFPS']) > 0

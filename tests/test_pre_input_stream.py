@@ -1,0 +1,54 @@
+"""models/pre_input.py streaming details changed with issue 4: Prefetch.close() leaves no
+producer running, and the whole-file mask check reads a bounded number of bytes at a time.
+(Kept apart from tests/test_pre_input.py, which another change owns.)"""
+import h5py
+import numpy as np
+import pytest
+
+from models import pre_input
+from models.errors import InputError
+
+
+def test_prefetch_close_stops_the_producer_mid_stream():
+    def forever():
+        i = 0
+        while True:
+            yield i
+            i += 1
+    stream = pre_input.Prefetch(forever(), size=2)
+    assert [next(stream) for _ in range(5)] == [0, 1, 2, 3, 4]
+    stream.close()
+    assert not stream._thread.is_alive()
+
+
+def test_prefetch_reraises_and_closes():
+    def broken():
+        yield 1
+        raise ValueError('bad item')
+    stream = pre_input.Prefetch(broken(), size=1)
+    assert next(stream) == 1
+    with pytest.raises(ValueError):
+        next(stream)
+    stream.close()
+    assert not stream._thread.is_alive()
+
+
+def test_mask_check_in_small_reads_finds_the_empty_mask(tmp_path, monkeypatch):
+    n, h, w = 10, 8, 8
+    mask = np.ones((n, h, w), np.float32)
+    mask[7] = 0
+    path = str(tmp_path / 'x.hdf5')
+    with h5py.File(path, 'w') as f:
+        f['label'] = np.ones((n, h, w), np.complex64)
+        f['mask'] = mask
+    reads = []
+    orig = pre_input.H5Data._check_mask_values
+
+    def spy(self, m, start):
+        reads.append(np.asarray(m).nbytes)
+        return orig(self, m, start)
+    monkeypatch.setattr(pre_input, 'CHUNK_BYTES', 3 * h * w * 4)
+    monkeypatch.setattr(pre_input.H5Data, '_check_mask_values', spy)
+    with pytest.raises(InputError, match='mask of image 7 samples nothing'):
+        pre_input.H5Data(path)
+    assert max(reads) <= 3 * h * w * 4 and len(reads) == 3  # images 0-2, 3-5, 6-8 (stops at 7)
