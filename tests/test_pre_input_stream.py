@@ -1,6 +1,5 @@
-"""models/pre_input.py streaming details changed with issue 4: Prefetch.close() leaves no
-producer running, and the whole-file mask check reads a bounded number of bytes at a time.
-(Kept apart from tests/test_pre_input.py, which another change owns.)"""
+"""models/pre_input.py streaming: Prefetch.close() leaves no producer running, and the
+whole-file scan at open reads a bounded number of bytes at a time."""
 import h5py
 import numpy as np
 import pytest
@@ -47,7 +46,7 @@ def test_mask_check_in_small_reads_finds_the_empty_mask(tmp_path, monkeypatch):
     def spy(self, m, start):
         reads.append(np.asarray(m).nbytes)
         return orig(self, m, start)
-    monkeypatch.setattr(pre_input, 'CHUNK_BYTES', 3 * h * w * 4)
+    monkeypatch.setattr(pre_input, 'SCAN_BYTES', 3 * h * w * 8)  # 3 complex64 labels
     monkeypatch.setattr(pre_input.H5Data, '_check_mask_values', spy)
     with pytest.raises(InputError, match='mask of image 7 samples nothing'):
         pre_input.H5Data(path)

@@ -136,3 +136,12 @@ def test_full_launcher(tmp_path):
     assert float(report['ActualFPS']) > 0 and np.isfinite(float(report['TrainAccuracy']))
     assert 'Final Performance images/sec' in r.stdout
     assert os.path.exists(env_root + '/out/0/train_0.log')
+
+
+def test_timer_leaves_out_warm_up_steps():
+    t = train.Timer(2)
+    for dt in (5.0, 4.0, 1.0, 2.0, 3.0):
+        t.add(dt)
+    assert t.total == [1.0, 2.0, 3.0]
+    assert train.Timer.fmt(t.total, 4) == 'step_time=2.0000 images/sec=2.00'
+    assert train.Timer.fmt([], 4) == 'step_time=- images/sec=-'
