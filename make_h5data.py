@@ -13,9 +13,7 @@ seeded by its name.
 import os
 import sys
 
-import numpy as np
-
-from models import convert, dynamic_sources, formats, h5writer, masks, sources
+from models import convert, dynamic_sources, formats, h5writer, masks
 from models.errors import ArgumentParser, InputError, bool_flag, exit_on_input_error
 
 
@@ -24,7 +22,8 @@ def parse_args(argv):
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument('--synthetic', type=int, metavar='N',
                      help='build N synthetic MR-like phantoms (no download needed)')
-    src.add_argument('--image_dir', help='folder of PNG/JPG/TIFF images (8 or 16 bit)')
+    src.add_argument('--image_dir', help='folder of PNG/JPG/TIFF images (8 or 16 bit); the same '
+                     'as --input DIR --format image')
     convert.add_arguments(p, src)
     src.add_argument('--cine_file', help='dynamic data: .mat with a (nx, ny, nt[, n]) array '
                      '(see --key) or NIfTI (x, y[, z], t)')
@@ -51,6 +50,8 @@ def parse_args(argv):
                    help="images: centre-crop to a square then 'resize', or centre-'crop'")
     bool_flag(p, 'overwrite', False, 'replace existing output files')
     a = p.parse_args(argv)
+    if a.image_dir is not None:
+        a.input, a.format = [a.image_dir], 'image'
     if a.image_size is None and a.cine_file is None:
         a.image_size = [formats.default_size(a.input or [], a.format)]
     if a.image_size is not None and (len(a.image_size) > 2 or min(a.image_size) < 8):
@@ -83,21 +84,8 @@ def main(argv=None):
         train, test = h5writer.write_synthetic(a.output_dir, a.synthetic, a.size, a.acc,
                                                a.sample_n, a.mask_type, a.seed, a.split,
                                                a.noise, a.name or 'synthetic', a.overwrite)
-    elif a.input:
-        train, test, problems = convert.run_input(a, a.output_dir, a.name, a.size)
     else:
-        files = sources.list_images(a.image_dir)
-        name = a.name or os.path.basename(os.path.normpath(a.image_dir))
-        train, test = h5writer.split_paths(a.output_dir, name, a.acc)
-        h5writer.check_writable([train, test], a.overwrite)
-        order = np.random.default_rng(a.seed).permutation(len(files))
-        n_train = h5writer.split_count(len(files), a.split)
-        for path, sel in ((train, order[:n_train]), (test, order[n_train:])):
-            if len(sel):
-                h5writer.write_dataset(path, sources.image_files([files[i] for i in sorted(sel)],
-                                                                 a.size, a.fit),
-                                       a.size, False, a.mask_type, a.acc, a.sample_n, a.seed,
-                                       'images from %s' % a.image_dir)
+        train, test, problems = convert.run_input(a, a.output_dir, a.name, a.size)
     for path in (train, test):
         if os.path.exists(path):
             print('wrote %s' % path)

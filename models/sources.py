@@ -1,9 +1,6 @@
-"""Sources of images for make_h5data.py. Each source yields (name, image) pairs, one at a time,
-image being a 2-D numpy array (real or complex) of the requested size."""
-import os
-
+"""Image helpers shared by the make_h5data.py readers (models/formats.py) and the synthetic
+source, which yields (name, image) pairs one at a time."""
 import numpy as np
-from skimage import io as skio
 from skimage import transform
 
 from models.errors import InputError
@@ -39,26 +36,6 @@ def to_gray(img, path):
         raise InputError('%s: expected a 2-D grayscale or RGB image, got shape %s'
                          % (path, img.shape))
     return img.astype(np.float64)
-
-
-def list_images(folder):
-    if not os.path.isdir(folder):
-        raise InputError('%s: no such folder' % folder)
-    files = sorted(f for f in os.listdir(folder) if f.lower().endswith(IMAGE_EXTENSIONS))
-    if not files:
-        raise InputError('%s: no image files (%s)' % (folder, ', '.join(IMAGE_EXTENSIONS)))
-    return [os.path.join(folder, f) for f in files]
-
-
-def image_files(paths, size, fit='resize'):
-    """Yield (file name, (H, W) float64 image) for each image file."""
-    for p in paths:
-        try:
-            img = skio.imread(p)
-        except Exception as e:  # imageio/PIL/tifffile raise many types for a bad file
-            raise InputError('%s: cannot read image (%s)' % (p, str(e).splitlines()[0] if str(e)
-                                                             else type(e).__name__))
-        yield os.path.basename(p), fit_image(to_gray(img, p), size, fit)
 
 
 def synthetic_images(indices, size, seed=0, noise=0.0):

@@ -105,7 +105,7 @@ FLAG_CASES = [
     ('make_h5data.py', ['--synthetic', '4', '--mask_type', 'radial'], "invalid choice: 'radial'"),
     ('make_h5data.py', ['--synthetic', '4', '--acc', '0.5', '--image_size', '32'],
      'acceleration must be >= 1'),
-    ('make_h5data.py', ['--image_dir', '/nonexistent/images'], 'no such folder'),
+    ('make_h5data.py', ['--image_dir', '/nonexistent/images'], 'no such file or folder'),
     ('make_h5data.py', [], 'one of the arguments'),
     ('ckpt_to_pb.py', ['--save_ckpt_Dir', '/nonexistent/ckpt'], 'no such folder'),
     ('ckpt_to_pb.py', ['--batch', '0'], '--batch must be >= 1'),
