@@ -75,6 +75,17 @@ prepare_output() {
     return 0
 }
 
+run_train() {
+    python3 "${cur_path}/train.py" --data_url "${data_path}" --batch_size "${batch_size}" \
+        --num_epoch "${train_epochs}" --precision_mode "${precision_mode}" \
+        --save_ckpt_Dir "${ckpt_path}" ${extra_train_args} > "${train_log}" 2>&1
+    local rc=$?
+    if [ ${rc} -ne 0 ]; then
+        tail -n 3 "${train_log}"; echo "[Error] train.py failed (exit ${rc}), log: ${train_log}"
+    fi
+    return ${rc}
+}
+
 report_results() {
     suffix=$1
     end_time=$(date +%s)

@@ -10,14 +10,7 @@ source "${cur_path}/test/common.sh"
 parse_launcher_args full "$@" || exit $?
 prepare_output || exit $?
 
-python3 "${cur_path}/train.py" --data_url "${data_path}" --batch_size "${batch_size}" \
-    --num_epoch "${train_epochs}" --precision_mode "${precision_mode}" \
-    --save_ckpt_Dir "${ckpt_path}" ${extra_train_args} > "${train_log}" 2>&1
-train_rc=$?
-if [ ${train_rc} -ne 0 ]; then
-    tail -n 3 "${train_log}"; echo "[Error] train.py failed (exit ${train_rc}), log: ${train_log}"
-    exit ${train_rc}
-fi
+run_train || exit $?
 python3 "${cur_path}/test.py" --data_url "${data_path}" --batch_size "${batch_size}" \
     --save_ckpt_Dir "${ckpt_path}" --plot > "${test_log}" 2>&1
 test_rc=$?

@@ -14,14 +14,7 @@ parse_launcher_args perf "$@" || exit $?
 prepare_output || exit $?
 test_log=''  # no test pass in a performance run
 
-python3 "${cur_path}/train.py" --data_url "${data_path}" --batch_size "${batch_size}" \
-    --num_epoch "${train_epochs}" --precision_mode "${precision_mode}" \
-    --save_ckpt_Dir "${ckpt_path}" ${extra_train_args} > "${train_log}" 2>&1
-train_rc=$?
-if [ ${train_rc} -ne 0 ]; then
-    tail -n 3 "${train_log}"; echo "[Error] train.py failed (exit ${train_rc}), log: ${train_log}"
-    exit ${train_rc}
-fi
+run_train || exit $?
 if ! grep -q '^\[done\] .*images/sec=[0-9]' "${train_log}"; then
     echo "[Error] no timed steps in ${train_log}: raise --train_steps above the warm-up steps"
     exit 2
