@@ -52,7 +52,8 @@ def main(argv=None):
             'label_shape': list(data.shape) + [2], 'dtype': 'float32 little-endian, no header'}
     bins.write_info(a.output_dir, info)
     print('wrote %d %s of %s to %s/{%s}/{i}.bin (feature %s, mask %s, label %s float32)'
-          % (n, 'sequences' if len(data.shape) == 3 else 'images', data.path, a.output_dir, ','.join(bins.FOLDERS), tuple(info['feature_shape']),
+          % (n, 'sequences' if len(data.shape) == 3 else 'images', data.path, a.output_dir,
+             ','.join(bins.FOLDERS), tuple(info['feature_shape']),
              tuple(info['mask_shape']), tuple(info['label_shape'])))
     return info
 

@@ -4,7 +4,7 @@
   python make_h5data.py --image_dir my_pngs/ --image_size 256 --name knee --output_dir data
   python make_h5data.py --input knee_singlecoil_train/ --name knee --output_dir data
   python make_h5data.py --synthetic 40 --frames 16 --image_size 48 --output_dir data   # 2D+t
-  python make_h5data.py --synthetic 40 --frames 16 --image_size 48 --motion global      # moving FOV
+  python make_h5data.py --synthetic 40 --frames 16 --image_size 48 --motion global  # moving FOV
   python make_h5data.py --cine_file cardiac.mat --key seq --window 16 --stride 8
 
 Writes <output_dir>/<name>_train_acc<acc>.hdf5 and <name>_test_acc<acc>.hdf5. Each image is

@@ -1,6 +1,6 @@
 """How good is the data-sharing fill on its own? PSNR of the DS channels of the first cascade.
 
-  python bench/ds_fill.py data/synthetic_cine_test_acc6.hdf5 [more.hdf5 ...] [--frame_dist 0 1 2 3 4]
+  python bench/ds_fill.py data/synthetic_cine_test_acc6.hdf5 [more.hdf5 ...] [--frame_dist D...]
 
 For each test sequence (inputs exactly as test.py builds them, models.pre_input) and each
 distance d, the first cascade's DS channel is formed in numpy as model_tf.data_sharing does with
