@@ -5,7 +5,9 @@
 
 Rebuilds the inference graph from config.json with the input shapes fixed (ATC needs static
 shapes): `feature` (batch, H, W, 2) float32, `mask` (batch, H, W) float32 -> `predTst`
-(batch, H, W, 2). H, W default to the training size. Prints the ATC and msame commands for it.
+(batch, H, W, 2). H, W default to the training size. A dynamic (2D+t) model gets `feature`
+(batch, T, H, W, 2), `mask` (batch, T, H, W) -> `predTst` (batch, T, H, W, 2), T = the
+training data's frame count (config.json `frames`). Prints the ATC and msame commands for it.
 """
 import os
 import sys
@@ -68,6 +70,11 @@ def main(argv=None):
     print('  ' + export.atc_command(a.output, ins, a.soc_version, om))
     print('msame command (inputs from image_to_bin.py, in graph input order):')
     print('  ' + export.msame_command(om + '.om', ['bins/' + t.name for t in ins], 'msame_out'))
+    if cfg.get('model') == 'dynamic':
+        # Conv3D's TF layout is NDHWC; whether ATC wants --input_format=NDHWC for this graph
+        # (5-D feature, 4-D mask) has not been tried on a CANN install here.
+        print('note: dynamic model, T=%d frames fixed in the graph; ATC may need '
+              '--input_format=NDHWC for the 5-D input (not verified)' % cfg['frames'])
     if a.batch > 1:
         print('note: with --batch %d each msame input file must hold %d images; image_to_bin.py '
               'writes one image per file' % (a.batch, a.batch))

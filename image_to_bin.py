@@ -5,6 +5,7 @@
 Writes bins/feature/{i}.bin (H, W, 2) float32 zero-filled image, bins/mask/{i}.bin (H, W)
 float32 and bins/label/{i}.bin (H, W, 2) float32, i = image index in the file, computed exactly
 as test.py computes its inputs (models.pre_input), plus bins/info.json with the shapes.
+Dynamic (2D+t) data: one file per sequence, feature/label (T, H, W, 2) and mask (T, H, W).
 """
 import os
 import sys
@@ -50,8 +51,9 @@ def main(argv=None):
             'feature_shape': list(data.shape) + [2], 'mask_shape': list(data.shape),
             'label_shape': list(data.shape) + [2], 'dtype': 'float32 little-endian, no header'}
     bins.write_info(a.output_dir, info)
-    print('wrote %d images of %s to %s/{%s}/{i}.bin (feature %s, mask %s, label %s float32)'
-          % (n, data.path, a.output_dir, ','.join(bins.FOLDERS), tuple(info['feature_shape']),
+    print('wrote %d %s of %s to %s/{%s}/{i}.bin (feature %s, mask %s, label %s float32)'
+          % (n, 'sequences' if len(data.shape) == 3 else 'images', data.path, a.output_dir,
+             ','.join(bins.FOLDERS), tuple(info['feature_shape']),
              tuple(info['mask_shape']), tuple(info['label_shape'])))
     return info
 

@@ -4,6 +4,7 @@
   python make_h5data.py --image_dir my_pngs/ --image_size 256 --name knee --output_dir data
   python make_h5data.py --input knee_singlecoil_train/ --name knee --output_dir data
   python make_h5data.py --synthetic 40 --frames 16 --image_size 48 --output_dir data   # 2D+t
+  python make_h5data.py --synthetic 40 --frames 16 --image_size 48 --motion global  # moving FOV
   python make_h5data.py --cine_file cardiac.mat --key seq --window 16 --stride 8
 
 Writes <output_dir>/<name>_train_acc<acc>.hdf5 and <name>_test_acc<acc>.hdf5. Each image is
@@ -29,6 +30,9 @@ def parse_args(argv):
                      '(see --key) or NIfTI (x, y[, z], t)')
     p.add_argument('--frames', type=int, default=None, metavar='T',
                    help='with --synthetic: build T-frame cine phantoms (dynamic data)')
+    p.add_argument('--motion', default=None, choices=('local', 'global'),
+                   help="with --synthetic --frames: 'local' (default, only the heart moves) or "
+                   "'global' (the whole field of view translates and scales over the cycle)")
     p.add_argument('--window', type=int, default=None, metavar='T',
                    help='--cine_file: cut sequences into windows of T frames')
     p.add_argument('--stride', type=int, default=None, metavar='S',
@@ -59,6 +63,8 @@ def parse_args(argv):
     a.size = (a.image_size[0], a.image_size[-1]) if a.image_size else None
     if a.frames is not None and (a.synthetic is None or a.frames < 1):
         p.error('--frames needs --synthetic and T >= 1')
+    if a.motion is not None and a.frames is None:
+        p.error('--motion needs --synthetic --frames')
     if (a.window is not None or a.stride is not None) and a.cine_file is None:
         p.error('--window and --stride apply to --cine_file')
     if a.synthetic is not None and a.synthetic < 1:
@@ -74,7 +80,7 @@ def main(argv=None):
     if a.synthetic is not None and a.frames is not None:
         train, test = dynamic_sources.write_synthetic_cine(
             a.output_dir, a.synthetic, a.size, a.frames, a.acc, a.sample_n, a.mask_type, a.seed,
-            a.split, a.noise, a.name or 'synthetic_cine', a.overwrite)
+            a.split, a.noise, a.name or 'synthetic_cine', a.overwrite, a.motion or 'local')
     elif a.cine_file is not None:
         name = a.name or os.path.basename(a.cine_file).split('.')[0]
         train, test = dynamic_sources.write_cine_file(

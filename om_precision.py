@@ -6,7 +6,9 @@ Reads label/{i}.bin and the matching {i}_output_0.bin (in --output_dir or in msa
 time-stamped sub-folder of it) and the zero-filled input feature/{i}.bin, and reports IN
 (zero-filled) and RE (reconstruction) metrics per image and on average, with the same rules and
 code as test.py (models.metrics, models.evaluate). Shapes come from info.json beside the label
-folder (image_to_bin.py) or --image_size. Writes a CSV and a JSON summary.
+folder (image_to_bin.py) or --image_size [--frames]. Dynamic (2D+t) data: each file is one
+sequence (T, H, W, 2) and its metrics are the mean over its frames, as test.py's per-sequence
+rows (evaluate.image_row); the averages are over sequences. Writes a CSV and a JSON summary.
 """
 import os
 import sys
@@ -22,6 +24,8 @@ def parse_args(argv):
     p.add_argument('--feature_dir', default='', help='default: feature/ beside --label_dir')
     p.add_argument('--image_size', type=int, nargs='+', default=None, metavar='H [W]',
                    help='needed when there is no info.json beside --label_dir')
+    p.add_argument('--frames', type=int, default=None, metavar='T',
+                   help='with --image_size: dynamic data of T frames per sequence')
     p.add_argument('--csv', default='', help='default: <output_dir>/om_metrics.csv')
     bool_flag(p, 'overwrite', False, 'replace an existing CSV / summary')
     return p.parse_args(argv)
@@ -31,7 +35,12 @@ def label_shape(a, root):
     if a.image_size is not None:
         if len(a.image_size) > 2 or min(a.image_size) < 1:
             raise InputError('--image_size takes one or two positive integers (H [W])')
-        return (a.image_size[0], a.image_size[-1], 2)
+        if a.frames is not None and a.frames < 1:
+            raise InputError('--frames must be >= 1, got %d' % a.frames)
+        frames = (a.frames,) if a.frames else ()
+        return frames + (a.image_size[0], a.image_size[-1], 2)
+    if a.frames is not None:
+        raise InputError('--frames applies with --image_size (info.json gives the shapes)')
     info = bins.read_info(root)
     if info is None:
         raise InputError('%s: no %s (written by image_to_bin.py); give --image_size H W'
@@ -59,6 +68,7 @@ def main(argv=None):
                             bins.output_name(missing[0])))
     if out_dir != a.output_dir:
         print('outputs: %s' % out_dir)
+    what = 'sequence' if len(shape) == 4 else 'image'
     rows = []
     for i in indices:
         label = bins.read_bin(os.path.join(a.label_dir, '%d.bin' % i), shape)
@@ -66,12 +76,12 @@ def main(argv=None):
         pred = bins.read_bin(os.path.join(out_dir, bins.output_name(i)), shape)
         row = evaluate.image_row(i, feature, pred, label)
         rows.append(row)
-        print('image %d: PSNR IN %.4f RE %.4f  SSIM IN %.4f RE %.4f  NMSE IN %.4e RE %.4e'
-              % (i, row['psnr_in'], row['psnr_re'], row['ssim_in'], row['ssim_re'],
+        print('%s %d: PSNR IN %.4f RE %.4f  SSIM IN %.4f RE %.4f  NMSE IN %.4e RE %.4e'
+              % (what, i, row['psnr_in'], row['psnr_re'], row['ssim_in'], row['ssim_re'],
                  row['nmse_in'], row['nmse_re']))
     s = evaluate.summarize(rows)
-    s.update({'images': len(rows), 'label_dir': os.path.abspath(a.label_dir),
-              'output_dir': os.path.abspath(out_dir)})
+    s.update({'images': len(rows), 'shape': list(shape),
+              'label_dir': os.path.abspath(a.label_dir), 'output_dir': os.path.abspath(out_dir)})
     evaluate.write_csv(csv_path, rows)
     evaluate.write_json(json_path, s)
     for line in evaluate.summary_lines(s):

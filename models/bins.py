@@ -3,8 +3,9 @@
 A .bin file is a raw little-endian float32 array with no header, which is what msame reads and
 writes (`--outfmt BIN`). One file holds one image: feature/{i}.bin (H, W, 2) (real, imag) of the
 zero-filled image, mask/{i}.bin (H, W) 0/1 uncentred, label/{i}.bin (H, W, 2) ground truth;
-i is the image's index in the HDF5 file. Dynamic data would hold (T, H, W, 2) / (T, H, W) per
-file; the shapes of a folder set are recorded in info.json beside the folders.
+i is the image's index in the HDF5 file. For dynamic data one file holds one whole sequence:
+feature/label (T, H, W, 2), mask (T, H, W). The shapes of a folder set are recorded in info.json
+beside the folders (om_precision.py reads them from there).
 
 msame names the k-th output of input file `<stem>.bin` `<stem>_output_<k>.bin` and, with a
 folder as --input, writes them into a time-stamped sub-folder of --output.

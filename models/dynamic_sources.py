@@ -20,11 +20,11 @@ from models.synthetic import cine_phantom
 CINE_EXTENSIONS = ('.mat', '.nii', '.nii.gz')
 
 
-def synthetic_sequences(indices, size, frames, seed=0, noise=0.0):
+def synthetic_sequences(indices, size, frames, seed=0, noise=0.0, motion='local'):
     """Yield ('synthetic_cine_<i>', complex64 (T, H, W) cine phantom) for each index."""
     for i in indices:
         yield 'synthetic_cine_%05d' % i, cine_phantom(size, frames, seed=seed, index=i,
-                                                      noise=noise)
+                                                      noise=noise, motion=motion)
 
 
 def _first_line(e):
@@ -135,9 +135,11 @@ def cine_sequences(path, seqs, indices, size, window=None, stride=None, fit='res
 
 
 def write_synthetic_cine(output_dir, n, size, frames, acc, sample_n, mask_type='cartesian',
-                         seed=0, split=0.8, noise=0.0, name='synthetic_cine', overwrite=False):
+                         seed=0, split=0.8, noise=0.0, name='synthetic_cine', overwrite=False,
+                         motion='local'):
     """Write n cine phantoms (T = frames) as a train/test pair, a mask per frame, seeded by
-    the sequence name. Returns (train, test) paths."""
+    the sequence name; motion 'local' (only the heart moves) or 'global' (the whole field of
+    view moves too, see synthetic.cine_phantom). Returns (train, test) paths."""
     from models import h5writer
     if frames < 1:
         raise InputError('--frames must be >= 1, got %d' % frames)
@@ -147,9 +149,11 @@ def write_synthetic_cine(output_dir, n, size, frames, acc, sample_n, mask_type='
     shape = (frames,) + tuple(size)
     for path, idx in ((train_path, range(n_train)), (test_path, range(n_train, n))):
         if len(idx):
-            h5writer.write_dataset(path, synthetic_sequences(idx, size, frames, seed, noise),
+            h5writer.write_dataset(path, synthetic_sequences(idx, size, frames, seed, noise,
+                                                             motion),
                                    shape, True, mask_type, acc, sample_n, seed,
-                                   'synthetic cine phantoms (seed %d)' % seed)
+                                   'synthetic cine phantoms (seed %d%s)'
+                                   % (seed, ', global motion' if motion == 'global' else ''))
     return train_path, test_path
 
 

@@ -3,8 +3,9 @@
 The frozen graph keeps the contract of DESIGN.md: Placeholder inputs `feature` (B, H, W, 2)
 float32 and `mask` (B, H, W) float32, output `predTst` (B, H, W, 2) float32, with B, H and W
 fixed at freezing time because ATC needs static shapes. Everything here reads shapes and names
-from the graph itself, so a graph with other input ranks (e.g. a dynamic (B, T, H, W, 2) model)
-goes through the same code.
+from the graph itself, so a dynamic model (inputs `feature` (B, T, H, W, 2), `mask` (B, T, H, W),
+output (B, T, H, W, 2), T fixed at freezing from config.json's `frames`) goes through the same
+code.
 """
 import collections
 import os
@@ -40,6 +41,15 @@ ATC_CHECK = dict(
     (op, 'complex64 op: not an AI Core type; check ATC\'s log for your CANN version')
     for op in ('FFT', 'IFFT', 'FFT2D', 'IFFT2D', 'FFT3D', 'IFFT3D', 'Complex', 'Real', 'Imag',
                'ComplexAbs', 'Conj', 'Angle'))
+# Ops of the dynamic (2D+t) graph, or ops one might write for it, whose ATC conversion nobody
+# here has verified: the ModelZoo port only converted the 2-D graph (Conv2D). Our DS layer shifts
+# frames with StridedSlice + ConcatV2 (model_tf._roll_time), not tf.roll, so a frozen dynamic
+# graph holds no Roll; Roll is listed so that a graph which does use it gets flagged.
+ATC_CHECK.update({
+    'Conv3D': '3-D convolution (dynamic model): ATC conversion not verified by us (the ModelZoo '
+              'port converted only the 2-D Conv2D graph); check the operator list / ATC log',
+    'Roll': 'tf.roll: ATC support not verified by us; model_tf._roll_time avoids it',
+})
 
 
 def freeze(cfg, ckpt, batch=1, height=None, width=None):

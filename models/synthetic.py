@@ -8,7 +8,9 @@ same on every machine (numpy's PCG64 seeded by (s, i)).
 `cine_phantom` is the dynamic (2D+t) counterpart: the same kind of still body, with a heart-like
 structure in the middle (a bright blood pool inside a darker myocardium, and a second, smaller
 chamber) that contracts and expands over one periodic cycle, like a short-axis cardiac cine.
-Only the heart moves, as in a breath-held cine.
+Only the heart moves, as in a breath-held cine. With motion='global' the whole field of view
+moves as well: every frame is translated and scaled (a free-breathing-like rigid drift of body
+and heart together), so no pixel stays still from frame to frame.
 """
 import numpy as np
 from scipy import ndimage
@@ -78,7 +80,37 @@ def phantom(size, seed=0, index=0, noise=0.0):
     return (x / np.abs(x).max()).astype(np.complex64)
 
 
-def cine_phantom(size, frames, seed=0, index=0, noise=0.0):
+MOTIONS = ('local', 'global')
+
+
+def _global_motion(frames, rng):
+    """Per-frame (dy, dx, scale) of a periodic whole-body motion, in the [-1, 1] grid units of
+    `_grid` (the field of view is 2 wide): one cycle over T with its own start phase, vertical
+    drift amplitude 0.10..0.20 (5-10 % of the FOV, a breathing-like excursion), horizontal
+    0.03..0.08, isotropic scale 1 +- 0.03..0.06. The ranges were fixed before any experiment."""
+    ay, ax = rng.uniform(0.10, 0.20), rng.uniform(0.03, 0.08)
+    az = rng.uniform(0.03, 0.06)
+    p = rng.uniform(0, 2 * np.pi)
+    t = 2 * np.pi * np.arange(frames) / frames + p
+    return ay * np.sin(t), ax * np.sin(t + rng.uniform(0, np.pi)), 1.0 + az * np.sin(t)
+
+
+def _move(x, dy, dx, scale):
+    """Complex (H, W) image x translated by (dy, dx) grid units and scaled about the centre
+    (linear interpolation of real and imaginary parts, zero outside)."""
+    h, w = x.shape
+    cy, cx = (h - 1) / 2.0, (w - 1) / 2.0
+    yy, xx = np.meshgrid(np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64),
+                         indexing='ij')
+    # Output pixel p shows the content of source pixel centre + (p - centre - d) / scale.
+    sy = cy + (yy - cy - dy * (h - 1) / 2.0) / scale
+    sx = cx + (xx - cx - dx * (w - 1) / 2.0) / scale
+    out = [ndimage.map_coordinates(part, [sy, sx], order=1, mode='constant', cval=0.0)
+           for part in (x.real, x.imag)]
+    return out[0] + 1j * out[1]
+
+
+def cine_phantom(size, frames, seed=0, index=0, noise=0.0, motion='local'):
     """One complex64 (T, H, W) cine sequence with max |x| = 1 over the sequence.
 
     A still body (as `phantom`) with a heart in the middle: a left ventricle (bright blood pool
@@ -88,7 +120,14 @@ def cine_phantom(size, frames, seed=0, index=0, noise=0.0):
     thickens as the pool shrinks). The cycle is periodic in T, as a cine over one heartbeat is,
     which matches the wrap-around in time of the data-sharing layer. Sequence i of seed s is
     the same on every machine; noise (complex Gaussian std `noise`) differs per frame.
+
+    motion 'local' (default): only the heart moves. motion 'global': each frame (body, heart
+    and background phase together) is then moved by a periodic translation and scaling
+    (`_global_motion`, drawn from its own random stream, so the heart and body are the same
+    as in the 'local' sequence of the same seed and index).
     """
+    if motion not in MOTIONS:
+        raise ValueError('motion must be one of %s, got %r' % (MOTIONS, motion))
     h, w, yy, xx = _grid(size)
     rng = np.random.default_rng([seed, index, 2])  # its own stream: not the 2D image i
     static, body, inner, (cy, cx, ry, rx) = _body(yy, xx, rng)
@@ -107,6 +146,8 @@ def cine_phantom(size, frames, seed=0, index=0, noise=0.0):
     phase = _phase(yy, xx, rng)
 
     wall_area = (r0 + wall) ** 2 - r0 ** 2
+    if motion == 'global':
+        dys, dxs, scales = _global_motion(frames, np.random.default_rng([seed, index, 3]))
     seq = np.empty((frames, h, w), dtype=np.complex128)
     for t in range(frames):
         r = r0 * (1.0 - contraction * (1.0 - np.cos(2 * np.pi * t / frames + start)) / 2.0)
@@ -120,6 +161,8 @@ def cine_phantom(size, frames, seed=0, index=0, noise=0.0):
         img = img * (1.0 + 0.08 * texture) * body
         img = ndimage.gaussian_filter(img, sigma=0.6)
         x = img * np.exp(1j * phase)
+        if motion == 'global':
+            x = _move(x, dys[t], dxs[t], scales[t])
         if noise > 0:
             x = x + noise * (rng.standard_normal((h, w)) +
                              1j * rng.standard_normal((h, w))) / np.sqrt(2)

@@ -141,6 +141,26 @@ def test_cine_phantom():
     assert not np.array_equal(c, cine_phantom(32, 8, seed=0, index=2))
 
 
+def test_cine_phantom_global_motion():
+    local = cine_phantom(32, 8, seed=0, index=1)
+    np.testing.assert_array_equal(local, cine_phantom(32, 8, seed=0, index=1, motion='local'))
+    g = cine_phantom(32, 8, seed=0, index=1, motion='global')
+    assert g.shape == (8, 32, 32) and g.dtype == np.complex64
+    assert np.isclose(np.abs(g).max(), 1.0)
+    np.testing.assert_array_equal(g, cine_phantom(32, 8, seed=0, index=1, motion='global'))
+    moving = np.abs(np.diff(np.abs(g), axis=0)).max(axis=0) > 1e-4
+    assert moving.mean() > 2 * 0.3                 # far more than the heart moves
+    # the body's centre of mass travels (a breathing-like drift), the local one stays put
+    def centre_rows(seq):
+        a = np.abs(seq)
+        return (a * np.arange(32)[:, None]).sum(axis=(1, 2)) / a.sum(axis=(1, 2))
+    assert np.ptp(centre_rows(g)) > 1.0 and np.ptp(centre_rows(local)) < 0.5
+    with pytest.raises(ValueError):
+        cine_phantom(32, 8, motion='sideways')
+    r = run_script('make_h5data.py', '--synthetic', 4, '--motion', 'global')
+    assert r.returncode == 2 and '--motion' in r.stderr
+
+
 def test_frame_plots():
     rng = np.random.default_rng(0)
     f, p, g = (rng.standard_normal((6, 16, 20, 2)) for _ in range(3))
