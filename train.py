@@ -203,7 +203,7 @@ def build_config(a, data, saved):
 def import_tf():
     """TensorFlow and the graph modules, imported once the inputs have been checked."""
     tf = tf_v1()
-    from models import device, model_tf
+    from models import device, edge_conv, model_tf
     return tf, device, model_tf
 
 
@@ -287,6 +287,7 @@ def main(argv=None):
     export_inference_meta(cfg, ckpt_dir)
 
     dev = device.detect_device()
+    edge_conv.ENABLED = dev == 'cpu'  # faster 2-channel layers on CPU only (models/edge_conv)
     print(device.describe(dev, a.precision_mode))
     print('model: D%d-C%d%s nf=%d dc=%s%s%s, images %s%dx%d, %d training images%s'
           % (cfg['Dn'], cfg['Dc'], dynamic_tag(cfg), cfg['nf'], cfg['dc_mode'],

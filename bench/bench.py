@@ -56,6 +56,9 @@ def parse_args(argv):
                    help='alternate constant / HDF5 training blocks this many times')
     p.add_argument('--intra_op', type=int, default=None, help='override intra-op threads')
     p.add_argument('--inter_op', type=int, default=None, help='override inter-op threads')
+    p.add_argument('--native_edge', action='store_true',
+                   help='tf.nn.conv2d for the 2-channel layers too (train.py uses '
+                        'models.edge_conv on CPU)')
     p.add_argument('--rss_images', type=int, default=32,
                    help='images in the small file of the streaming check (large: 10x)')
     p.add_argument('--skip_rss', action='store_true', help='skip the HDF5 streaming check')
@@ -198,13 +201,16 @@ def main(argv=None):
         return 0
     import tensorflow.compat.v1 as tf
     tf.disable_v2_behavior()
-    from models import model_tf
+    from models import edge_conv, model_tf
+    edge_conv.ENABLED = not a.native_edge  # as train.py on CPU
 
     config = session_config(a)
     print('config: D%d-C%d nf=%d, %dx%d, batch %d, %d timed steps (median), %d warm-up; '
-          'threads intra=%d inter=%d (0 = TF default); %d CPUs, load average %s'
+          'threads intra=%d inter=%d (0 = TF default); 2-channel layers: %s; %d CPUs, '
+          'load average %s'
           % (a.nd, a.nc, a.nf, a.size, a.size, a.batch, a.steps, a.warmup,
              config.intra_op_parallelism_threads, config.inter_op_parallelism_threads,
+             'edge_conv' if edge_conv.ENABLED else 'tf.nn.conv2d',
              os.cpu_count(), ' '.join('%.2f' % v for v in os.getloadavg())))
     mm_before = matmul_gflops(tf, config)
 
