@@ -203,7 +203,7 @@ def build_config(a, data, saved):
 def import_tf():
     """TensorFlow and the graph modules, imported once the inputs have been checked."""
     tf = tf_v1()
-    from models import device, edge_conv, model_tf
+    from models import device, model_tf
     return tf, device, model_tf
 
 
@@ -287,7 +287,6 @@ def main(argv=None):
     export_inference_meta(cfg, ckpt_dir)
 
     dev = device.detect_device()
-    edge_conv.ENABLED = dev == 'cpu'  # faster 2-channel layers on CPU only (models/edge_conv)
     print(device.describe(dev, a.precision_mode))
     print('model: D%d-C%d%s nf=%d dc=%s%s%s, images %s%dx%d, %d training images%s'
           % (cfg['Dn'], cfg['Dc'], dynamic_tag(cfg), cfg['nf'], cfg['dc_mode'],
@@ -307,8 +306,12 @@ def main(argv=None):
     feature = tf.placeholder(tf.float32, shape + [2], name='feature')
     label = tf.placeholder(tf.float32, shape + [2], name='label')
     mask = tf.placeholder(tf.float32, shape, name='mask')
-    pred = model_tf.model_from_config(feature, mask, True, cfg)['dc%d' % cfg['Dc']]
-    pred_eval = model_tf.model_from_config(feature, mask, False, cfg)['dc%d' % cfg['Dc']]
+    from models import edge_conv
+    # On CPU, faster 2-channel layers in the training graph only (same variables and
+    # results; exported graphs keep Conv2D): models/edge_conv.py.
+    with edge_conv.enabled(dev == 'cpu'):
+        pred = model_tf.model_from_config(feature, mask, True, cfg)['dc%d' % cfg['Dc']]
+        pred_eval = model_tf.model_from_config(feature, mask, False, cfg)['dc%d' % cfg['Dc']]
     loss = tf.reduce_mean(tf.square(pred - label), name='loss')
     global_step = tf.train.get_or_create_global_step()
     if a.optimizer == 'adam':

@@ -157,9 +157,11 @@ def matmul_gflops(tf, config, n=2048, steps=5):
     return 2.0 * n ** 3 / t / 1e9
 
 
-def conv_op_rates(tf, config, a, cin, cout, steps):
+def conv_op_rates(tf, config, a, cin, cout, steps, edge):
     """GFLOP/s of the three ops of one cin->cout 3x3 layer at the benchmark's shape: forward,
-    gradient w.r.t. the input and w.r.t. the filter (each 2*H*W*9*cin*cout per image)."""
+    gradient w.r.t. the input and w.r.t. the filter (each 2*H*W*9*cin*cout per image); for
+    the 2-channel layers the models.edge_conv forms where the model uses them."""
+    from models import edge_conv
     rng = np.random.default_rng(0)
     xs, ys = (a.batch, a.size, a.size, cin), (a.batch, a.size, a.size, cout)
     g = tf.Graph()
@@ -172,6 +174,12 @@ def conv_op_rates(tf, config, a, cin, cout, steps):
                ('grad-input', tf.nn.conv2d_backprop_input(xs, w, dy, strides, 'SAME')),
                ('grad-filter', tf.nn.conv2d_backprop_filter(x, [3, 3, cin, cout], dy,
                                                             strides, 'SAME'))]
+        # The ops the model runs instead when models.edge_conv is on (2-channel layers).
+        if edge and cout <= 2 < cin:
+            ops[0] = ('fwd (edge_conv)', edge_conv.forward_to_few(x, w))
+            ops[2] = ('grad-filter (edge_conv)', edge_conv.grad_filter_to_few(x, dy))
+        elif edge and cin <= 2 < cout:
+            ops[1] = ('grad-input (edge_conv)', edge_conv.grad_input_from_few(dy, w))
         flops = 2.0 * a.batch * a.size * a.size * 9 * cin * cout
         out = []
         with tf.Session(config=config) as sess:
@@ -202,7 +210,6 @@ def main(argv=None):
     import tensorflow.compat.v1 as tf
     tf.disable_v2_behavior()
     from models import edge_conv, model_tf
-    edge_conv.ENABLED = not a.native_edge  # as train.py on CPU
 
     config = session_config(a)
     print('config: D%d-C%d nf=%d, %dx%d, batch %d, %d timed steps (median), %d warm-up; '
@@ -210,7 +217,7 @@ def main(argv=None):
           'load average %s'
           % (a.nd, a.nc, a.nf, a.size, a.size, a.batch, a.steps, a.warmup,
              config.intra_op_parallelism_threads, config.inter_op_parallelism_threads,
-             'edge_conv' if edge_conv.ENABLED else 'tf.nn.conv2d',
+             'tf.nn.conv2d' if a.native_edge else 'models.edge_conv in training',
              os.cpu_count(), ' '.join('%.2f' % v for v in os.getloadavg())))
     mm_before = matmul_gflops(tf, config)
 
@@ -229,7 +236,8 @@ def main(argv=None):
     feature = tf.placeholder(tf.float32, [None, a.size, a.size, 2], name='feature')
     label = tf.placeholder(tf.float32, [None, a.size, a.size, 2], name='label')
     mask = tf.placeholder(tf.float32, [None, a.size, a.size], name='mask')
-    pred = model_tf.model_from_config(feature, mask, True, cfg)['dc%d' % a.nc]
+    with edge_conv.enabled(not a.native_edge):  # as train.py's training graph on CPU
+        pred = model_tf.model_from_config(feature, mask, True, cfg)['dc%d' % a.nc]
     loss = tf.reduce_mean(tf.square(pred - label))
     train_op = tf.train.AdamOptimizer(1e-3).minimize(loss)
     # The FFT / data-consistency work alone: nc DC layers, forward + backward.
@@ -265,7 +273,11 @@ def main(argv=None):
     print('matmul float32 2048^3: %.1f GFLOP/s (%.1f before, %.1f after the training steps)'
           % (mm, mm_before, mm_after))
 
-    flops_step = 3.0 * conv_flops_per_image(a.size, a.nd, a.nc, a.nf) * a.batch
+    # x3: forward, grad-input, grad-filter; less the first layer's grad-input in cascade 1,
+    # which TF never computes (its input is the placeholder; 0.07 % of the total at nf=64).
+    first_grad_input = 2.0 * a.size * a.size * 9 * 2 * a.nf
+    flops_step = (3.0 * conv_flops_per_image(a.size, a.nd, a.nc, a.nf)
+                  - first_grad_input) * a.batch
     conv_rate = flops_step / step / 1e9
     print('training: %.2f images/sec, %.1f ms/step' % (a.batch / step, 1e3 * step))
     print('conv work: %.1f GFLOP/step, %.1f GFLOP/s achieved, %.2f of the matmul rate'
@@ -275,7 +287,7 @@ def main(argv=None):
     layers = [(2, a.nf)] + [(a.nf, a.nf)] * (a.nd - 2) + [(a.nf, 2)]
     predicted = 0.0
     for cin, cout in sorted(set(layers), key=layers.index):
-        rates = conv_op_rates(tf, config, a, cin, cout, a.steps)
+        rates = conv_op_rates(tf, config, a, cin, cout, a.steps, not a.native_edge)
         predicted += layers.count((cin, cout)) * a.nc * sum(f / (r * 1e9) for _, r, f in rates)
         print('  conv %d->%d alone: %s' % (cin, cout, ', '.join(
             '%s %.0f GFLOP/s (%.2f of matmul)' % (n, r, r / mm) for n, r, _ in rates)))

@@ -11,14 +11,29 @@ The other ops (first layer forward and filter gradient, last layer input gradien
 tf.nn.conv2d / its native gradients. Variables, shapes and results are those of tf.nn.conv2d
 (SAME padding, stride 1) up to float32 summation order (max abs diff ~1e-5).
 
-Only for CPU training (train.py switches it on with `ENABLED` when the device is the CPU):
-on GPU/Ascend the native Conv2D is the right op, and graphs exported for ATC keep Conv2D
-because ENABLED is False by default. tf.custom_gradient is TF 1.15 API.
+Only for CPU training: train.py builds its training graph inside `enabled(device == 'cpu')`.
+On GPU/Ascend the native Conv2D is the right op, and every other graph (modelTst.meta, the
+frozen graph for ATC, test.py) keeps Conv2D because ENABLED is False outside that block.
+tf.custom_gradient is TF 1.15 API.
 """
+import contextlib
+
 import tensorflow.compat.v1 as tf
 
-ENABLED = False  # train.py sets this on CPU before building the graph
+ENABLED = False  # only True inside `enabled(True)`
 _STRIDES = [1, 1, 1, 1]
+
+
+@contextlib.contextmanager
+def enabled(on):
+    """Build graphs with the 2-channel layers of this module (on) or tf.nn.conv2d; restores
+    the previous setting on exit, so nothing built later is affected."""
+    global ENABLED
+    before, ENABLED = ENABLED, bool(on)
+    try:
+        yield
+    finally:
+        ENABLED = before
 
 
 def _shift_sum(z, c, flip):
@@ -54,37 +69,50 @@ def _image(rows, like, c):
     return tf.reshape(rows, tf.concat([tf.shape(like)[:3], [c]], 0))
 
 
-def conv_to_few(x, w):
-    """tf.nn.conv2d(x, w, SAME) for x (N, H, W, cin), w (3, 3, cin, cout), cout small (2)."""
+def forward_to_few(x, w):
+    """conv2d(x, w) for w (3, 3, cin, cout): matmul to 9*cout channels, then shift-add."""
     cin, cout = [tf.dimension_value(d) for d in w.shape[2:]]
+    z = tf.matmul(_rows(x), tf.reshape(tf.transpose(w, [2, 0, 1, 3]), [cin, 9 * cout]))
+    return _shift_sum(_image(z, x, 9 * cout), cout, flip=False)
 
+
+def grad_filter_to_few(x, dy):
+    """Gradient of conv2d(x, w) w.r.t. w (3, 3, cin, cout), given dy (N, H, W, cout):
+    one (N*H*W, cin)^T x (N*H*W, 9*cout) matmul against the shifted copies of dy."""
+    cin, cout = tf.dimension_value(x.shape[-1]), tf.dimension_value(dy.shape[-1])
+    gw = tf.matmul(_rows(x), _rows(_taps(dy)), transpose_a=True)  # (cin, 9 cout)
+    return tf.transpose(tf.reshape(gw, [cin, 3, 3, cout]), [1, 2, 0, 3])
+
+
+def grad_input_from_few(dy, w):
+    """Gradient of conv2d(x, w) w.r.t. x (N, H, W, cin), given dy (N, H, W, cout): matmul to
+    9*cin channels, then shift-add with the taps flipped."""
+    cin, cout = [tf.dimension_value(d) for d in w.shape[2:]]
+    z = tf.matmul(_rows(dy), tf.reshape(tf.transpose(w, [3, 0, 1, 2]), [cout, 9 * cin]))
+    return _shift_sum(_image(z, dy, 9 * cin), cin, flip=True)
+
+
+def conv_to_few(x, w):
+    """tf.nn.conv2d(x, w, SAME) for x (N, H, W, cin), w (3, 3, cin, cout), cout small (2):
+    forward_to_few, native grad-input, grad_filter_to_few."""
     @tf.custom_gradient
     def conv(x, w):
-        z = tf.matmul(_rows(x), tf.reshape(tf.transpose(w, [2, 0, 1, 3]), [cin, 9 * cout]))
-        y = _shift_sum(_image(z, x, 9 * cout), cout, flip=False)
-
         def grad(dy):
-            gx = tf.nn.conv2d_backprop_input(tf.shape(x), w, dy, _STRIDES, 'SAME')
-            gw = tf.matmul(_rows(x), _rows(_taps(dy)), transpose_a=True)  # (cin, 9 cout)
-            return gx, tf.transpose(tf.reshape(gw, [cin, 3, 3, cout]), [1, 2, 0, 3])
-        return y, grad
+            return (tf.nn.conv2d_backprop_input(tf.shape(x), w, dy, _STRIDES, 'SAME'),
+                    grad_filter_to_few(x, dy))
+        return forward_to_few(x, w), grad
     return conv(x, w)
 
 
 def conv_from_few(x, w):
-    """tf.nn.conv2d(x, w, SAME) for x (N, H, W, cin), w (3, 3, cin, cout), cin small (2)."""
-    cin, cout = [tf.dimension_value(d) for d in w.shape[2:]]
-
+    """tf.nn.conv2d(x, w, SAME) for x (N, H, W, cin), w (3, 3, cin, cout), cin small (2):
+    native forward and grad-filter, grad_input_from_few."""
     @tf.custom_gradient
     def conv(x, w):
-        y = tf.nn.conv2d(x, w, _STRIDES, 'SAME')
-
         def grad(dy):
-            z = tf.matmul(_rows(dy), tf.reshape(tf.transpose(w, [3, 0, 1, 2]), [cout, 9 * cin]))
-            gx = _shift_sum(_image(z, dy, 9 * cin), cin, flip=True)
-            gw = tf.nn.conv2d_backprop_filter(x, tf.shape(w), dy, _STRIDES, 'SAME')
-            return gx, gw
-        return y, grad
+            return (grad_input_from_few(dy, w),
+                    tf.nn.conv2d_backprop_filter(x, tf.shape(w), dy, _STRIDES, 'SAME'))
+        return tf.nn.conv2d(x, w, _STRIDES, 'SAME'), grad
     return conv(x, w)
 
 

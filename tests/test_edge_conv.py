@@ -76,3 +76,18 @@ def test_model_same_variables_outputs_and_gradients(monkeypatch):
     assert len(on) == len(off) > 1
     for a, b in zip(on, off):
         np.testing.assert_allclose(a, b, atol=1e-4 * max(1.0, np.abs(b).max()))
+
+
+def test_enabled_restores_and_train_exports_conv2d(tiny_model):
+    assert not edge_conv.ENABLED
+    with edge_conv.enabled(True):
+        assert edge_conv.ENABLED
+    assert not edge_conv.ENABLED
+    # train.py (run in this process by the fixture, on CPU) used edge_conv for training only:
+    # the exported inference graph keeps the native Conv2D of every layer.
+    import os
+    g = tf.Graph()
+    with g.as_default():
+        tf.train.import_meta_graph(os.path.join(tiny_model[0], 'modelTst.meta'))
+    types = [op.type for op in g.get_operations()]
+    assert types.count('Conv2D') == 3 * 2 and 'MatMul' not in types  # D3-C2
