@@ -306,12 +306,8 @@ def main(argv=None):
     feature = tf.placeholder(tf.float32, shape + [2], name='feature')
     label = tf.placeholder(tf.float32, shape + [2], name='label')
     mask = tf.placeholder(tf.float32, shape, name='mask')
-    from models import edge_conv
-    # On CPU, faster 2-channel layers in the training graph only (same variables and
-    # results; exported graphs keep Conv2D): models/edge_conv.py.
-    with edge_conv.enabled(dev == 'cpu'):
-        pred = model_tf.model_from_config(feature, mask, True, cfg)['dc%d' % cfg['Dc']]
-        pred_eval = model_tf.model_from_config(feature, mask, False, cfg)['dc%d' % cfg['Dc']]
+    pred = model_tf.model_from_config(feature, mask, True, cfg)['dc%d' % cfg['Dc']]
+    pred_eval = model_tf.model_from_config(feature, mask, False, cfg)['dc%d' % cfg['Dc']]
     loss = tf.reduce_mean(tf.square(pred - label), name='loss')
     global_step = tf.train.get_or_create_global_step()
     if a.optimizer == 'adam':

@@ -5,7 +5,8 @@
 Prints, for one configuration, with the session config train.py uses (models.device):
   * training images/sec and ms per step (feed of constant arrays, Adam, as train.py);
   * achieved GFLOP/s of the convolutions, counted analytically as 2*H*W*k*k*cin*cout per layer
-    per image, x3 for forward + backward, and its ratio to a float32 matmul measured in the
+    per image, x3 for forward + backward (less cascade 1's first-layer grad-input, which TF
+    does not run), and its ratio to a float32 matmul measured in the
     same run with the same session config (timed before and after the training steps);
   * every conv layer shape of the model timed alone (forward, grad-input, grad-filter) and
     the sum of those times against the measured step (meaningful for large shapes only);
@@ -56,9 +57,6 @@ def parse_args(argv):
                    help='alternate constant / HDF5 training blocks this many times')
     p.add_argument('--intra_op', type=int, default=None, help='override intra-op threads')
     p.add_argument('--inter_op', type=int, default=None, help='override inter-op threads')
-    p.add_argument('--native_edge', action='store_true',
-                   help='tf.nn.conv2d for the 2-channel layers too (train.py uses '
-                        'models.edge_conv on CPU)')
     p.add_argument('--rss_images', type=int, default=32,
                    help='images in the small file of the streaming check (large: 10x)')
     p.add_argument('--skip_rss', action='store_true', help='skip the HDF5 streaming check')
@@ -157,11 +155,9 @@ def matmul_gflops(tf, config, n=2048, steps=5):
     return 2.0 * n ** 3 / t / 1e9
 
 
-def conv_op_rates(tf, config, a, cin, cout, steps, edge):
+def conv_op_rates(tf, config, a, cin, cout, steps):
     """GFLOP/s of the three ops of one cin->cout 3x3 layer at the benchmark's shape: forward,
-    gradient w.r.t. the input and w.r.t. the filter (each 2*H*W*9*cin*cout per image); for
-    the 2-channel layers the models.edge_conv forms where the model uses them."""
-    from models import edge_conv
+    gradient w.r.t. the input and w.r.t. the filter (each 2*H*W*9*cin*cout per image)."""
     rng = np.random.default_rng(0)
     xs, ys = (a.batch, a.size, a.size, cin), (a.batch, a.size, a.size, cout)
     g = tf.Graph()
@@ -174,12 +170,6 @@ def conv_op_rates(tf, config, a, cin, cout, steps, edge):
                ('grad-input', tf.nn.conv2d_backprop_input(xs, w, dy, strides, 'SAME')),
                ('grad-filter', tf.nn.conv2d_backprop_filter(x, [3, 3, cin, cout], dy,
                                                             strides, 'SAME'))]
-        # The ops the model runs instead when models.edge_conv is on (2-channel layers).
-        if edge and cout <= 2 < cin:
-            ops[0] = ('fwd (edge_conv)', edge_conv.forward_to_few(x, w))
-            ops[2] = ('grad-filter (edge_conv)', edge_conv.grad_filter_to_few(x, dy))
-        elif edge and cin <= 2 < cout:
-            ops[1] = ('grad-input (edge_conv)', edge_conv.grad_input_from_few(dy, w))
         flops = 2.0 * a.batch * a.size * a.size * 9 * cin * cout
         out = []
         with tf.Session(config=config) as sess:
@@ -209,15 +199,13 @@ def main(argv=None):
         return 0
     import tensorflow.compat.v1 as tf
     tf.disable_v2_behavior()
-    from models import edge_conv, model_tf
+    from models import model_tf
 
     config = session_config(a)
     print('config: D%d-C%d nf=%d, %dx%d, batch %d, %d timed steps (median), %d warm-up; '
-          'threads intra=%d inter=%d (0 = TF default); 2-channel layers: %s; %d CPUs, '
-          'load average %s'
+          'threads intra=%d inter=%d (0 = TF default); %d CPUs, load average %s'
           % (a.nd, a.nc, a.nf, a.size, a.size, a.batch, a.steps, a.warmup,
              config.intra_op_parallelism_threads, config.inter_op_parallelism_threads,
-             'tf.nn.conv2d' if a.native_edge else 'models.edge_conv in training',
              os.cpu_count(), ' '.join('%.2f' % v for v in os.getloadavg())))
     mm_before = matmul_gflops(tf, config)
 
@@ -236,8 +224,7 @@ def main(argv=None):
     feature = tf.placeholder(tf.float32, [None, a.size, a.size, 2], name='feature')
     label = tf.placeholder(tf.float32, [None, a.size, a.size, 2], name='label')
     mask = tf.placeholder(tf.float32, [None, a.size, a.size], name='mask')
-    with edge_conv.enabled(not a.native_edge):  # as train.py's training graph on CPU
-        pred = model_tf.model_from_config(feature, mask, True, cfg)['dc%d' % a.nc]
+    pred = model_tf.model_from_config(feature, mask, True, cfg)['dc%d' % a.nc]
     loss = tf.reduce_mean(tf.square(pred - label))
     train_op = tf.train.AdamOptimizer(1e-3).minimize(loss)
     # The FFT / data-consistency work alone: nc DC layers, forward + backward.
@@ -287,8 +274,10 @@ def main(argv=None):
     layers = [(2, a.nf)] + [(a.nf, a.nf)] * (a.nd - 2) + [(a.nf, 2)]
     predicted = 0.0
     for cin, cout in sorted(set(layers), key=layers.index):
-        rates = conv_op_rates(tf, config, a, cin, cout, a.steps, not a.native_edge)
+        rates = conv_op_rates(tf, config, a, cin, cout, a.steps)
         predicted += layers.count((cin, cout)) * a.nc * sum(f / (r * 1e9) for _, r, f in rates)
+        if (cin, cout) == layers[0]:  # cascade 1's first grad-input is never run (see above)
+            predicted -= rates[1][2] / (rates[1][1] * 1e9)
         print('  conv %d->%d alone: %s' % (cin, cout, ', '.join(
             '%s %.0f GFLOP/s (%.2f of matmul)' % (n, r, r / mm) for n, r, _ in rates)))
     print('  sum of the conv ops timed alone: %.1f ms/step = %.0f%% of the measured step'

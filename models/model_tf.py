@@ -12,7 +12,6 @@ import math
 
 import tensorflow.compat.v1 as tf
 
-from models import edge_conv
 from models.config import DC_MODES
 
 SCOPE = 'cascade_net'
@@ -136,9 +135,7 @@ def cnn_block(x, n_layers, nf, train, batch_norm=False, seed=None):
     """n conv layers (3x3 or 3x3x3 for 5-D input), ReLU after all but the last, which maps
     back to 2 channels linearly. Returns the 2-channel residual (no skip added here)."""
     dims = x.shape.ndims - 2
-    conv = tf.nn.conv3d
-    if dims == 2:  # edge_conv: the 2-channel layers with faster plain ops when ENABLED (CPU)
-        conv = lambda h, w, strides, padding: edge_conv.conv2d(h, w)  # noqa: E731
+    conv = tf.nn.conv2d if dims == 2 else tf.nn.conv3d
     h = x
     c_in = tf.dimension_value(x.shape[-1])
     for i in range(n_layers):
