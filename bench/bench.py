@@ -5,7 +5,8 @@
 Prints, for one configuration, with the session config train.py uses (models.device):
   * training images/sec and ms per step (feed of constant arrays, Adam, as train.py);
   * achieved GFLOP/s of the convolutions, counted analytically as 2*H*W*k*k*cin*cout per layer
-    per image, x3 for forward + backward, and its ratio to a float32 matmul measured in the
+    per image, x3 for forward + backward (less cascade 1's first-layer grad-input, which TF
+    does not run), and its ratio to a float32 matmul measured in the
     same run with the same session config (timed before and after the training steps);
   * every conv layer shape of the model timed alone (forward, grad-input, grad-filter) and
     the sum of those times against the measured step (meaningful for large shapes only);
@@ -259,7 +260,11 @@ def main(argv=None):
     print('matmul float32 2048^3: %.1f GFLOP/s (%.1f before, %.1f after the training steps)'
           % (mm, mm_before, mm_after))
 
-    flops_step = 3.0 * conv_flops_per_image(a.size, a.nd, a.nc, a.nf) * a.batch
+    # x3: forward, grad-input, grad-filter; less the first layer's grad-input in cascade 1,
+    # which TF never computes (its input is the placeholder; 0.07 % of the total at nf=64).
+    first_grad_input = 2.0 * a.size * a.size * 9 * 2 * a.nf
+    flops_step = (3.0 * conv_flops_per_image(a.size, a.nd, a.nc, a.nf)
+                  - first_grad_input) * a.batch
     conv_rate = flops_step / step / 1e9
     print('training: %.2f images/sec, %.1f ms/step' % (a.batch / step, 1e3 * step))
     print('conv work: %.1f GFLOP/step, %.1f GFLOP/s achieved, %.2f of the matmul rate'
@@ -271,6 +276,8 @@ def main(argv=None):
     for cin, cout in sorted(set(layers), key=layers.index):
         rates = conv_op_rates(tf, config, a, cin, cout, a.steps)
         predicted += layers.count((cin, cout)) * a.nc * sum(f / (r * 1e9) for _, r, f in rates)
+        if (cin, cout) == layers[0]:  # cascade 1's first grad-input is never run (see above)
+            predicted -= rates[1][2] / (rates[1][1] * 1e9)
         print('  conv %d->%d alone: %s' % (cin, cout, ', '.join(
             '%s %.0f GFLOP/s (%.2f of matmul)' % (n, r, r / mm) for n, r, _ in rates)))
     print('  sum of the conv ops timed alone: %.1f ms/step = %.0f%% of the measured step'
