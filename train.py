@@ -207,9 +207,8 @@ def import_tf():
     return tf, device, model_tf
 
 
-def export_inference_meta(cfg, ckpt_dir):
+def export_inference_meta(tf, model_tf, cfg, ckpt_dir):
     """Save the inference graph (feature, mask -> predTst) as modelTst.meta."""
-    tf, _, model_tf = import_tf()
     graph, _, _, _ = model_tf.build_inference_graph(cfg)
     with graph.as_default():
         saver = tf.train.Saver(model_tf.model_variables(graph))
@@ -284,7 +283,7 @@ def main(argv=None):
     if resume_dir and not restore_from:
         raise InputError('%s: the checkpoint file names no readable checkpoint' % resume_dir)
     cfgmod.save(ckpt_dir, cfg)
-    export_inference_meta(cfg, ckpt_dir)
+    export_inference_meta(tf, model_tf, cfg, ckpt_dir)
 
     dev = device.detect_device()
     print(device.describe(dev, a.precision_mode))

@@ -100,7 +100,8 @@ class H5Data(object):
         """Read the file once in bounded chunks, before anything else is done with it: masks
         must be 0/1 and sample something, labels must be finite."""
         if self.shared_mask:
-            self._check_mask_values(self.mask[()], 0)
+            self._shared = np.asarray(self.mask[()]).astype(np.float32)  # read once, reused
+            self._check_mask_values(self._shared, 0)
         per_image = int(np.prod(self.shape)) * self.label.dtype.itemsize
         chunk = max(1, SCAN_BYTES // max(per_image, 1))
         for start in range(0, self.n, chunk):
@@ -111,6 +112,8 @@ class H5Data(object):
             except H5_ERRORS as e:
                 raise InputError('%s: cannot read images %d..%d (%s)'
                                  % (self.path, start, start + chunk - 1, _first_line(e)))
+            # checked as read() returns it (complex64), so read() need not check again
+            label = np.asarray(label).astype(np.complex64)
             bad = ~np.isfinite(label.reshape(len(label), -1)).all(axis=1)
             if bad.any():
                 raise InputError('%s: label of image %d contains NaN or Inf'
@@ -134,7 +137,7 @@ class H5Data(object):
         sorted_idx = idx[order]
         try:
             label = self.label[sorted_idx] if sorted_idx.size else self.label[0:0]
-            mask = (np.broadcast_to(self.mask[()], (len(idx),) + self.shape)
+            mask = (np.broadcast_to(self._shared, (len(idx),) + self.shape)
                     if self.shared_mask else self.mask[sorted_idx])
         except H5_ERRORS as e:
             raise InputError('%s: cannot read images %s (%s)' % (self.path, idx[:4].tolist(),
@@ -144,10 +147,6 @@ class H5Data(object):
         label = np.asarray(label)[inverse].astype(np.complex64)
         mask = np.asarray(mask)
         mask = (mask if self.shared_mask else mask[inverse]).astype(np.float32)
-        bad = ~np.isfinite(label.reshape(len(idx), -1)).all(axis=1)
-        if bad.any():
-            raise InputError('%s: label of image %d contains NaN or Inf'
-                             % (self.path, idx[np.flatnonzero(bad)[0]]))
         return label, mask
 
     def close(self):
