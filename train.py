@@ -242,7 +242,7 @@ class Timer(object):
         if not times:
             return 'step_time=- images/sec=-'
         t = float(np.mean(times))
-        return 'step_time=%.4f images/sec=%.2f' % (t, batch / t)
+        return 'step_time=%.6f images/sec=%.2f' % (t, batch / t)
 
 
 def copy_tree(src, dst):

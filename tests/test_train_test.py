@@ -143,5 +143,5 @@ def test_timer_leaves_out_warm_up_steps():
     for dt in (5.0, 4.0, 1.0, 2.0, 3.0):
         t.add(dt)
     assert t.total == [1.0, 2.0, 3.0]
-    assert train.Timer.fmt(t.total, 4) == 'step_time=2.0000 images/sec=2.00'
+    assert train.Timer.fmt(t.total, 4) == 'step_time=2.000000 images/sec=2.00'
     assert train.Timer.fmt([], 4) == 'step_time=- images/sec=-'
