@@ -1,4 +1,4 @@
-"""Build training/test HDF5 files (label, mask, scale) in the layout of DESIGN.md.
+"""Build training/test HDF5 files (label, mask, scale) in the layout of docs/data.md.
 
   python make_h5data.py --synthetic 200 --image_size 64 --output_dir data
   python make_h5data.py --image_dir my_pngs/ --image_size 256 --name knee --output_dir data
@@ -14,7 +14,8 @@ seeded by its name.
 import os
 import sys
 
-from models import convert, dynamic_sources, formats, h5writer, masks
+from models import masks
+from models.data import convert, dynamic_sources, formats, h5writer
 from models.errors import ArgumentParser, InputError, bool_flag, exit_on_input_error
 
 

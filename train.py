@@ -15,7 +15,8 @@ import time
 import numpy as np
 
 from models import config as cfgmod
-from models import ckpt, evaluate, h5writer, masks, pre_input
+from models import ckpt, evaluate, masks, pre_input
+from models.data import h5writer
 from models.errors import (ArgumentParser, InputError, TrainingStopped, bool_flag,
                            exit_on_input_error, str2bool)
 from models.tfv1 import tf_v1

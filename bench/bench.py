@@ -38,8 +38,8 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 import numpy as np  # noqa: E402
 
 from models import masks, pre_input  # noqa: E402
-from models.h5writer import H5Writer, normalise  # noqa: E402
-from models.synthetic import phantom  # noqa: E402
+from models.data.h5writer import H5Writer, normalise  # noqa: E402
+from models.data.synthetic import phantom  # noqa: E402
 
 PEER = os.path.join(os.path.dirname(ROOT), 'shared', 'bench', 'peer_torch_dncn.py')
 

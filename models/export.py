@@ -1,6 +1,6 @@
 """Freezing the inference graph to a .pb for ATC, inspecting a .pb, and running one on the CPU.
 
-The frozen graph keeps the contract of DESIGN.md: Placeholder inputs `feature` (B, H, W, 2)
+The frozen graph keeps the graph contract (docs/model.md): Placeholder inputs `feature` (B, H, W, 2)
 float32 and `mask` (B, H, W) float32, output `predTst` (B, H, W, 2) float32, with B, H and W
 fixed at freezing time because ATC needs static shapes. Everything here reads shapes and names
 from the graph itself, so a dynamic model (inputs `feature` (B, T, H, W, 2), `mask` (B, T, H, W),
@@ -43,12 +43,12 @@ ATC_CHECK = dict(
                'ComplexAbs', 'Conj', 'Angle'))
 # Ops of the dynamic (2D+t) graph, or ops one might write for it, whose ATC conversion nobody
 # here has verified: the ModelZoo port only converted the 2-D graph (Conv2D). Our DS layer shifts
-# frames with StridedSlice + ConcatV2 (model_tf._roll_time), not tf.roll, so a frozen dynamic
+# frames with StridedSlice + ConcatV2 (models.nets.layers._roll_time), not tf.roll, so a frozen dynamic
 # graph holds no Roll; Roll is listed so that a graph which does use it gets flagged.
 ATC_CHECK.update({
     'Conv3D': '3-D convolution (dynamic model): ATC conversion not verified by us (the ModelZoo '
               'port converted only the 2-D Conv2D graph); check the operator list / ATC log',
-    'Roll': 'tf.roll: ATC support not verified by us; model_tf._roll_time avoids it',
+    'Roll': 'tf.roll: ATC support not verified by us; models.nets.layers._roll_time avoids it',
 })
 
 

@@ -1,6 +1,6 @@
 """Reading our HDF5 files and turning them into network inputs, streamed batch by batch.
 
-Layout (DESIGN.md): dataset `label` (N, H, W) real float32 or complex64 (dynamic: (N, T, H, W));
+Layout (docs/data.md): dataset `label` (N, H, W) real float32 or complex64 (dynamic: (N, T, H, W));
 dataset `mask` of the same shape or one shared (H, W) / (T, H, W) mask, values 0/1, uncentred.
 Optional: `scale` (N,) and file attributes `acc`, `sample_n`, `mask_type`.
 

@@ -1,4 +1,4 @@
-"""make_h5data.py --input end to end (models/convert.py): split by file, fixed per-slice masks,
+"""make_h5data.py --input end to end (models/data/convert.py): split by file, fixed per-slice masks,
 scale, and bad files reported by name while the others are still written."""
 import gzip
 import os

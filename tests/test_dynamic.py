@@ -12,7 +12,7 @@ import tensorflow.compat.v1 as tf
 from conftest import run_script
 from models import config as cfgmod
 from models import evaluate, masks, model_tf
-from models.synthetic import cine_phantom
+from models.data.synthetic import cine_phantom
 
 tf.disable_v2_behavior()
 

@@ -7,7 +7,7 @@ import pytest
 from scipy import io as sio
 
 import make_h5data
-from models import dynamic_sources as ds
+from models.data import dynamic_sources as ds
 from models.errors import InputError
 
 NX, NY, NT, N = 16, 12, 10, 3

@@ -1,4 +1,4 @@
-"""Readers of models/formats.py on small real files shipped with nibabel/pydicom and on small
+"""Readers of models/data/formats.py on small real files shipped with nibabel/pydicom and on small
 files written here in each format."""
 import os
 import shutil
@@ -7,7 +7,7 @@ import h5py
 import numpy as np
 import pytest
 
-from models import formats
+from models.data import formats
 from models.errors import InputError
 
 

@@ -81,7 +81,7 @@ def valid_fastmri(path, rng):
 
 @pytest.mark.parametrize('seed', range(60))
 def test_damaged_fastmri_files_take_the_clear_error_path(tmp_path, seed):
-    from models import formats
+    from models.data import formats
     rng = np.random.default_rng(1000 + seed)
     path = str(tmp_path / 'file_brain.h5')
     valid_fastmri(path, rng)

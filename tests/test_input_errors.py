@@ -126,7 +126,7 @@ def test_bad_flags(tmp_path, script, args, expected):
 
 
 def test_image_size_not_matching_the_graph(tiny_model, tmp_path):
-    from models import h5writer
+    from models.data import h5writer
     tr, te = h5writer.write_synthetic(str(tmp_path), 6, (24, 24), 4.0, 2, name='small')
     r = run_script('test.py', '--save_ckpt_Dir', tiny_model[0], '--data_test_dir', tr)
     check_one_line_exit_2(r, 'images are 24x24 but the model', 'test.py size')

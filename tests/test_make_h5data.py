@@ -7,7 +7,7 @@ from skimage import io as skio
 
 import make_h5data
 from conftest import run_script
-from models.synthetic import phantom
+from models.data.synthetic import phantom
 
 
 def digest(path):

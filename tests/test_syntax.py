@@ -10,10 +10,13 @@ from conftest import ROOT
 
 
 def py_files():
+    """Every .py file of the repository, leaving out hidden folders and the top-level data/
+    and test/output/ folders (datasets and launcher outputs, not source)."""
+    skip = set(os.path.join(ROOT, d) for d in ('data', os.path.join('test', 'output')))
     out = []
     for d, dirs, files in os.walk(ROOT):
-        dirs[:] = [x for x in dirs if not x.startswith('.') and x not in ('data', 'output',
-                                                                         '__pycache__')]
+        dirs[:] = [x for x in dirs if not x.startswith('.') and x != '__pycache__'
+                   and os.path.join(d, x) not in skip]
         out += [os.path.join(d, f) for f in files if f.endswith('.py')]
     return sorted(out)
 

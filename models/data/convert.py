@@ -19,7 +19,7 @@ import sys
 
 import numpy as np
 
-from models import formats, h5writer
+from models.data import formats, h5writer
 from models import masks as masks_mod
 from models.errors import InputError
 

@@ -127,7 +127,7 @@ def split_count(n, split):
 def write_synthetic(output_dir, n, size, acc, sample_n, mask_type='cartesian', seed=0,
                     split=0.8, noise=0.0, name='synthetic', overwrite=False):
     """Write the synthetic phantom dataset as a train/test pair. Returns (train, test) paths."""
-    from models.sources import synthetic_images
+    from models.data.sources import synthetic_images
     train_path, test_path = split_paths(output_dir, name, acc)
     check_writable([train_path, test_path], overwrite)
     n_train = split_count(n, split)

@@ -19,7 +19,7 @@ import h5py
 import numpy as np
 
 from models.errors import InputError
-from models.sources import IMAGE_EXTENSIONS, fit_image, to_gray
+from models.data.sources import IMAGE_EXTENSIONS, fit_image, to_gray
 
 FORMATS = ('fastmri', 'nifti', 'mat', 'dicom', 'image')
 TARGETS = ('kspace', 'reconstruction_esc', 'reconstruction_rss')

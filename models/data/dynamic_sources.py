@@ -14,8 +14,8 @@ import h5py
 import numpy as np
 
 from models.errors import InputError
-from models.sources import fit_image
-from models.synthetic import cine_phantom
+from models.data.sources import fit_image
+from models.data.synthetic import cine_phantom
 
 CINE_EXTENSIONS = ('.mat', '.nii', '.nii.gz')
 
@@ -140,7 +140,7 @@ def write_synthetic_cine(output_dir, n, size, frames, acc, sample_n, mask_type='
     """Write n cine phantoms (T = frames) as a train/test pair, a mask per frame, seeded by
     the sequence name; motion 'local' (only the heart moves) or 'global' (the whole field of
     view moves too, see synthetic.cine_phantom). Returns (train, test) paths."""
-    from models import h5writer
+    from models.data import h5writer
     if frames < 1:
         raise InputError('--frames must be >= 1, got %d' % frames)
     train_path, test_path = h5writer.split_paths(output_dir, name, acc)
@@ -164,7 +164,7 @@ def write_cine_file(path, output_dir, name, size, acc, sample_n, mask_type='cart
     split, so overlapping windows of one sequence never fall on both sides. size None keeps
     the file's (H, W). Returns (train, test) paths; test is not written when there is a single
     sequence."""
-    from models import h5writer
+    from models.data import h5writer
     seqs = read_cine_file(path, key)
     n, nt = seqs.shape[:2]
     size = tuple(size) if size else tuple(seqs.shape[2:])

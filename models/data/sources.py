@@ -1,10 +1,10 @@
-"""Image helpers shared by the make_h5data.py readers (models/formats.py) and the synthetic
+"""Image helpers shared by the make_h5data.py readers (models/data/formats.py) and the synthetic
 source, which yields (name, image) pairs one at a time."""
 import numpy as np
 from skimage import transform
 
 from models.errors import InputError
-from models.synthetic import phantom
+from models.data.synthetic import phantom
 
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
 

@@ -1,0 +1,57 @@
+"""The D{n}-C{k} deep cascade (Schlemper et al. 2017) and its dynamic 2D+t form with data
+sharing, D{n}-C{k}(S) (Schlemper et al. 2018), as a TF1-style graph.
+
+Static 2D: images (N, H, W, 2) float32 (real, imag), masks (N, H, W). Dynamic 2D+t: images
+(N, T, H, W, 2), masks (N, T, H, W).
+"""
+import math
+
+import tensorflow.compat.v1 as tf
+
+from models.config import DC_MODES
+from models.nets.layers import cnn_block, data_consistency, data_sharing, sampled_kspace
+
+SCOPE = 'cascade_net'
+LAMBDA_INIT = 10.0  # start close to hard DC: large lambda trusts the acquired samples
+
+
+def makeModel(feature, mask, train, nLayers=5, K=5, nf=64, dc_mode='hard',
+              batch_norm=False, share_weights=False, seed=None, frame_dist=None):
+    """Build D{nLayers}-C{K}, or with 5-D input the dynamic D{nLayers}-C{K}(S).
+
+    feature: (N, H, W, 2) float32 zero-filled image; mask: (N, H, W) float32 0/1, uncentred.
+    Dynamic: feature (N, T, H, W, 2) with a static T, mask (N, T, H, W); 3x3x3 convolutions,
+    per-frame data consistency, and when `frame_dist` is a non-empty list the data-sharing layer
+    before each cascade's CNN (divide by the sampled count in cascade 1, by 2d+1 after, as the
+    reference does). frame_dist None or [] gives the plain 3D cascade.
+    train: True for the training graph (batch norm uses batch statistics).
+    Returns a dict: 'k0' the acquired k-space, 'cnn{i}' each cascade's CNN output (after the
+    residual), 'dc{i}' each cascade's output after data consistency, i = 1..K; 'dc0' is the
+    input. Variables live under `cascade_net/` with AUTO_REUSE, so a second call (e.g. an
+    evaluation copy with train=False) shares them.
+    """
+    if dc_mode not in DC_MODES:
+        raise ValueError('dc_mode must be one of %s' % (DC_MODES,))
+    out = {'dc0': feature}
+    with tf.variable_scope(SCOPE, reuse=tf.AUTO_REUSE):
+        k0 = sampled_kspace(feature, mask)
+        out['k0'] = k0
+        x = feature
+        for i in range(1, K + 1):
+            cnn_in = x
+            if frame_dist:
+                with tf.name_scope('ds%d' % i):
+                    cnn_in = data_sharing(x, mask, frame_dist, divide_by_n=i > 1)
+            with tf.variable_scope('cnn' if share_weights else 'cnn%d' % i):
+                x = x + cnn_block(cnn_in, nLayers, nf, train, batch_norm, seed)
+            out['cnn%d' % i] = x
+            lam = None
+            if dc_mode == 'lambda':
+                with tf.variable_scope('dc%d' % i):
+                    log_lam = tf.get_variable('log_lambda', [],
+                                              initializer=tf.constant_initializer(
+                                                  math.log(LAMBDA_INIT)))
+                    lam = tf.exp(log_lam)
+            x = data_consistency(x, k0, mask, lam)
+            out['dc%d' % i] = x
+    return out

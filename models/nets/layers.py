@@ -1,0 +1,145 @@
+"""Layers shared by the networks: complex <-> two-channel, the FFT pair, data consistency,
+data sharing, the conv block and batch norm.
+
+Tensors are NHWC. Images are (..., H, W, 2) float32 (real, imag); k-space is (..., H, W)
+complex64 with the numpy FFT layout (origin at [0, 0], unnormalised forward transform), the
+same convention as `models.pre_input.undersample`, so k0 = fft2(feature) * mask exactly.
+Only TF 1.15 ops are used (no Keras, no tf.layers).
+"""
+import tensorflow.compat.v1 as tf
+
+
+def r2c(x):
+    """(..., 2) float32 -> (...) complex64."""
+    return tf.complex(x[..., 0], x[..., 1])
+
+
+def c2r(z):
+    """(...) complex64 -> (..., 2) float32."""
+    return tf.stack([tf.math.real(z), tf.math.imag(z)], axis=-1)
+
+
+def fft2(x):
+    """Image (..., H, W, 2) -> k-space (..., H, W) complex64, over the last two spatial axes."""
+    return tf.signal.fft2d(r2c(x))
+
+
+def ifft2(k):
+    """k-space (..., H, W) complex64 -> image (..., H, W, 2)."""
+    return c2r(tf.signal.ifft2d(k))
+
+
+def sampled_kspace(feature, mask):
+    """k0 = fft2(feature) * mask: the acquired samples, recovered from the zero-filled input."""
+    return fft2(feature) * tf.complex(mask, tf.zeros_like(mask))
+
+
+def data_consistency(x, k0, mask, lam=None):
+    """Replace (or, with `lam`, blend) the network's k-space by the acquired samples.
+
+    x: (..., H, W, 2) image; k0: (..., H, W) complex64 acquired samples; mask: (..., H, W).
+    lam None (noiseless): k = (1 - m) k_cnn + m k0.
+    lam > 0 (noisy, paper eq. 8): k = (1 - m) k_cnn + m (k_cnn + lam k0) / (1 + lam),
+    i.e. only sampled points change.
+    """
+    k = fft2(x)
+    m = tf.complex(mask, tf.zeros_like(mask))
+    if lam is None:
+        k_dc = (1.0 - m) * k + m * k0
+    else:
+        lam_c = tf.complex(lam, tf.zeros_like(lam))
+        k_dc = (1.0 - m) * k + m * (k + lam_c * k0) / (1.0 + lam_c)
+    return ifft2(k_dc)
+
+
+def _roll_time(z, shift):
+    """z[:, (t - shift) mod T] for every frame t: a circular shift along axis 1 (time) of a
+    (N, T, ...) tensor with a static T, written with slices and concat (ops every backend has)."""
+    t = tf.dimension_value(z.shape[1])
+    shift %= t
+    if shift == 0:
+        return z
+    return tf.concat([z[:, t - shift:], z[:, :t - shift]], axis=1)
+
+
+def data_sharing(x, mask, frame_dist, divide_by_n):
+    """The data-sharing (DS) layer of the dynamic cascade (Schlemper et al. 2018, sec. II-C).
+
+    x: (N, T, H, W, 2) the cascade's input image, T static; mask: (N, T, H, W) 0/1, uncentred.
+    For each d in frame_dist, the k-space k = fft2(x) and the mask are summed over frames
+    t-d..t+d with wrap-around in time (the cine is one periodic cardiac cycle), the sum is
+    divided by max(c, number of sampled contributions), c = 2d+1 when `divide_by_n` else 1, and
+    the acquired samples of frame t are put back: res_d = avg (1-m) + k m.
+    With divide_by_n False (the reference's first cascade, where k is zero off the samples) this
+    is the mean of the sampled neighbours; later cascades' k is full, so divide by 2d+1.
+    Returns (N, T, H, W, 2 (1 + len(frame_dist))): [x, ifft2(res_d) for d in frame_dist].
+    """
+    k = fft2(x)
+    m = tf.complex(mask, tf.zeros_like(mask))
+    out = [x]
+    ksum, msum, reach = k, mask, 0
+    sums = {}
+    for d in sorted(set(frame_dist)):
+        while reach < d:  # grow the window one frame each side: 2 shifts per unit of distance
+            reach += 1
+            ksum = ksum + _roll_time(k, reach) + _roll_time(k, -reach)
+            msum = msum + _roll_time(mask, reach) + _roll_time(mask, -reach)
+        sums[d] = (ksum, msum)
+    for d in frame_dist:
+        ksum, msum = sums[d]
+        c = float(2 * d + 1) if divide_by_n else 1.0
+        div = tf.maximum(msum, c)
+        avg = ksum / tf.complex(div, tf.zeros_like(div))
+        out.append(ifft2(avg * (1.0 - m) + k * m))
+    return tf.concat(out, axis=-1)
+
+
+def _he_init(seed):
+    # He et al. normal init (std = sqrt(2 / fan_in)), as the reference's lasagne HeNormal.
+    return tf.variance_scaling_initializer(scale=2.0, mode='fan_in',
+                                           distribution='untruncated_normal', seed=seed)
+
+
+def _batch_norm(h, train, decay=0.9, eps=1e-3):
+    """Batch norm from tf.nn.fused_batch_norm; moving averages updated in UPDATE_OPS."""
+    c = tf.dimension_value(h.shape[-1])
+    gamma = tf.get_variable('gamma', [c], initializer=tf.ones_initializer())
+    beta = tf.get_variable('beta', [c], initializer=tf.zeros_initializer())
+    mean = tf.get_variable('moving_mean', [c], initializer=tf.zeros_initializer(), trainable=False)
+    var = tf.get_variable('moving_variance', [c], initializer=tf.ones_initializer(),
+                          trainable=False)
+    shape = tf.shape(h)
+    h4 = tf.reshape(h, tf.stack([-1, shape[-3], shape[-2], c])) if h.shape.ndims == 5 else h
+    if train:
+        y, b_mean, b_var = tf.nn.fused_batch_norm(h4, gamma, beta, epsilon=eps, is_training=True)
+        tf.add_to_collection(tf.GraphKeys.UPDATE_OPS,
+                             tf.assign(mean, decay * mean + (1.0 - decay) * b_mean))
+        tf.add_to_collection(tf.GraphKeys.UPDATE_OPS,
+                             tf.assign(var, decay * var + (1.0 - decay) * b_var))
+    else:
+        y, _, _ = tf.nn.fused_batch_norm(h4, gamma, beta, mean=mean, variance=var, epsilon=eps,
+                                         is_training=False)
+    return tf.reshape(y, shape) if h.shape.ndims == 5 else y
+
+
+def cnn_block(x, n_layers, nf, train, batch_norm=False, seed=None):
+    """n conv layers (3x3 or 3x3x3 for 5-D input), ReLU after all but the last, which maps
+    back to 2 channels linearly. Returns the 2-channel residual (no skip added here)."""
+    dims = x.shape.ndims - 2
+    conv = tf.nn.conv2d if dims == 2 else tf.nn.conv3d
+    h = x
+    c_in = tf.dimension_value(x.shape[-1])
+    for i in range(n_layers):
+        last = i == n_layers - 1
+        c_out = 2 if last else nf
+        with tf.variable_scope('conv%d' % (i + 1)):
+            w = tf.get_variable('W', [3] * dims + [c_in, c_out], initializer=_he_init(seed))
+            h = conv(h, w, strides=[1] * (dims + 2), padding='SAME')
+            if batch_norm and not last:
+                h = _batch_norm(h, train)
+            else:
+                h = h + tf.get_variable('b', [c_out], initializer=tf.zeros_initializer())
+            if not last:
+                h = tf.nn.relu(h)
+        c_in = c_out
+    return h
