@@ -41,7 +41,9 @@ from models import masks, pre_input  # noqa: E402
 from models.data.h5writer import H5Writer, normalise  # noqa: E402
 from models.data.synthetic import phantom  # noqa: E402
 
-PEER = os.path.join(os.path.dirname(ROOT), 'shared', 'bench', 'peer_torch_dncn.py')
+# The PyTorch peer is not part of this repository: give its path with --peer_script or
+# CASCADENET_PEER_SCRIPT.
+PEER = os.environ.get('CASCADENET_PEER_SCRIPT', '')
 
 
 def parse_args(argv):
@@ -61,9 +63,14 @@ def parse_args(argv):
                    help='images in the small file of the streaming check (large: 10x)')
     p.add_argument('--skip_rss', action='store_true', help='skip the HDF5 streaming check')
     p.add_argument('--peer', action='store_true', help='also run the PyTorch peer')
-    p.add_argument('--peer_script', default=PEER)
+    p.add_argument('--peer_script', default=PEER,
+                   help='path of the peer script (default: $CASCADENET_PEER_SCRIPT)')
     p.add_argument('--rss_child', default='', help=argparse.SUPPRESS)
-    return p.parse_args(argv)
+    a = p.parse_args(argv)
+    if a.peer and not os.path.isfile(a.peer_script or ''):
+        p.error('--peer needs the PyTorch peer script: --peer_script PATH (got %r)'
+                % a.peer_script)
+    return a
 
 
 def peak_rss_mb():
