@@ -113,6 +113,45 @@ def test_he_init_scale():
     np.testing.assert_allclose(wv.std(), np.sqrt(2.0 / (9 * 64)), rtol=0.05)
 
 
+def _kernels(seed, graph_seed=0):
+    """Initial conv kernels of a D5-C5 nf=64 model: {variable name: array}."""
+    g = tf.Graph()
+    with g.as_default():
+        tf.set_random_seed(graph_seed)
+        model_tf.makeModel(tf.zeros([1, 16, 16, 2]), tf.ones([1, 16, 16]), True, 5, 5, 64,
+                           seed=seed)
+        ws = [v for v in g.get_collection(tf.GraphKeys.GLOBAL_VARIABLES) if v.name.endswith('/W:0')]
+    return dict(zip([v.op.name for v in ws], run(ws, {}, g)))
+
+
+def test_every_kernel_starts_different_and_uncorrelated():
+    k = _kernels(seed=0)
+    assert len(k) == 25
+    names = sorted(k)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            x, y = k[a].ravel(), k[b].ravel()
+            n = min(x.size, y.size)  # conv1 (2->64) vs conv5 (64->2): compare the common prefix
+            r = np.corrcoef(x[:n], y[:n])[0, 1]
+            assert abs(r) < 0.1, (a, b, r)
+
+
+def test_same_seed_same_weights_other_seed_other_weights():
+    a, b, c = _kernels(seed=0), _kernels(seed=0), _kernels(seed=1)
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name])
+        assert not np.array_equal(a[name], c[name])
+
+
+def test_variable_seed_depends_on_seed_and_name():
+    from models.nets.layers import variable_seed
+    s = variable_seed(0, 'cascade_net/cnn1/conv2/W')
+    assert s == variable_seed(0, 'cascade_net/cnn1/conv2/W')
+    assert s != variable_seed(0, 'cascade_net/cnn1/conv3/W')
+    assert s != variable_seed(1, 'cascade_net/cnn1/conv2/W')
+    assert variable_seed(None, 'x') is None
+
+
 def test_inference_graph_names():
     cfg = {'model': 'static', 'Dn': 3, 'Dc': 2, 'nf': 8, 'dc_mode': 'hard',
            'batch_norm': False, 'share_weights': False, 'image_size': [24, 20]}

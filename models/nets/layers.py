@@ -6,6 +6,8 @@ complex64 with the numpy FFT layout (origin at [0, 0], unnormalised forward tran
 same convention as `models.pre_input.undersample`, so k0 = fft2(feature) * mask exactly.
 Only TF 1.15 ops are used (no Keras, no tf.layers).
 """
+import zlib
+
 import tensorflow.compat.v1 as tf
 
 
@@ -94,10 +96,33 @@ def data_sharing(x, mask, frame_dist, divide_by_n):
     return tf.concat(out, axis=-1)
 
 
-def _he_init(seed):
-    # He et al. normal init (std = sqrt(2 / fan_in)), as the reference's lasagne HeNormal.
+def variable_seed(seed, name):
+    """The op seed of one variable: a hash of the run's seed and the variable's full name.
+
+    Under a graph seed, equal op seeds draw equal values, so one seed shared by every variable
+    made all same-shaped kernels start identical. Hashing the name (not the creation order)
+    keeps runs repeatable and leaves every other variable unchanged when a layer is added.
+    None (no run seed) leaves TF's own per-op seeding."""
+    if seed is None:
+        return None
+    return zlib.crc32(('%d:%s' % (seed, name)).encode('utf-8')) & 0x7fffffff
+
+
+def he_normal(seed):
+    """He et al. (2015) normal init, std = sqrt(2 / fan_in), the gain for ReLU layers.
+
+    Not the reference's: its lasagne `HeNormal()` has gain 1, std = sqrt(1 / fan_in). We keep
+    He et al.'s gain of sqrt(2), which preserves the activations' variance through ReLU layers,
+    as the paper's "He initialisation" reads."""
     return tf.variance_scaling_initializer(scale=2.0, mode='fan_in',
                                            distribution='untruncated_normal', seed=seed)
+
+
+def weight(name, shape, seed, init=he_normal):
+    """tf.get_variable(name, shape) in the current variable scope, initialised by `init(op
+    seed)` with the op seed of `variable_seed(seed, full name)`."""
+    full = '%s/%s' % (tf.get_variable_scope().name, name)
+    return tf.get_variable(name, shape, initializer=init(variable_seed(seed, full)))
 
 
 def _batch_norm(h, train, decay=0.9, eps=1e-3):
@@ -133,7 +158,7 @@ def cnn_block(x, n_layers, nf, train, batch_norm=False, seed=None):
         last = i == n_layers - 1
         c_out = 2 if last else nf
         with tf.variable_scope('conv%d' % (i + 1)):
-            w = tf.get_variable('W', [3] * dims + [c_in, c_out], initializer=_he_init(seed))
+            w = weight('W', [3] * dims + [c_in, c_out], seed)
             h = conv(h, w, strides=[1] * (dims + 2), padding='SAME')
             if batch_norm and not last:
                 h = _batch_norm(h, train)
