@@ -10,6 +10,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+# The launchers call `python3`: make that the interpreter running the tests (a venv that is
+# not activated, or a second Python such as the TF 1.15 / Python 3.7 run of .ci/run).
+os.environ['PATH'] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', '')
 
 TINY_SIZE = 32
 TINY_MODEL = ['--Dn', '3', '--Dc', '2', '--nf', '16']
@@ -27,7 +30,7 @@ def run_script(script, *args, **kwargs):
 @pytest.fixture(scope='session')
 def tiny_data(tmp_path_factory):
     """(train.hdf5, test.hdf5): 24 + 8 synthetic 32x32 complex images, acc 4, 4 centre lines."""
-    from models import h5writer
+    from models.data import h5writer
     d = str(tmp_path_factory.mktemp('tiny_data'))
     return h5writer.write_synthetic(d, 32, (TINY_SIZE, TINY_SIZE), acc=4.0, sample_n=4,
                                     seed=0, split=0.75, name='tiny')

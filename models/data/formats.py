@@ -14,6 +14,7 @@ Every problem a user's data can cause raises InputError naming the file.
 """
 import fnmatch
 import os
+import warnings
 
 import h5py
 import numpy as np
@@ -455,7 +456,10 @@ class ImageReader(Reader):
     def __init__(self, path):
         from skimage import io as skio
         try:
-            self.img = to_gray(skio.imread(path), path)
+            with warnings.catch_warnings():
+                # older imageio warns that it reads 16-bit PNGs as int32: values are unchanged
+                warnings.filterwarnings('ignore', message='Loading 16-bit', category=UserWarning)
+                self.img = to_gray(skio.imread(path), path)
         except InputError:
             raise
         except Exception as e:  # imageio/PIL/tifffile raise many types for a bad file
