@@ -204,8 +204,8 @@ def build_config(a, data, saved):
 def import_tf():
     """TensorFlow and the graph modules, imported once the inputs have been checked."""
     tf = tf_v1()
-    from models import device, model_tf
-    return tf, device, model_tf
+    from models import device, losses, model_tf
+    return tf, device, losses, model_tf
 
 
 def export_inference_meta(tf, model_tf, cfg, ckpt_dir):
@@ -279,7 +279,7 @@ def main(argv=None):
         os.remove(p)
     if not os.path.isdir(ckpt_dir):
         os.makedirs(ckpt_dir)
-    tf, device, model_tf = import_tf()
+    tf, device, losses, model_tf = import_tf()
     restore_from = tf.train.latest_checkpoint(resume_dir) if resume_dir else None
     if resume_dir and not restore_from:
         raise InputError('%s: the checkpoint file names no readable checkpoint' % resume_dir)
@@ -308,7 +308,7 @@ def main(argv=None):
     mask = tf.placeholder(tf.float32, shape, name='mask')
     pred = model_tf.model_from_config(feature, mask, True, cfg)['dc%d' % cfg['Dc']]
     pred_eval = model_tf.model_from_config(feature, mask, False, cfg)['dc%d' % cfg['Dc']]
-    loss = tf.reduce_mean(tf.square(pred - label), name='loss')
+    loss = losses.training_loss(pred, label, cfg)
     global_step = tf.train.get_or_create_global_step()
     if a.optimizer == 'adam':
         opt = tf.train.AdamOptimizer(a.learning_rate)
