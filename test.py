@@ -115,7 +115,9 @@ def main(argv=None):
              ', dynamic, frame_dist=%s' % cfg['frame_dist'] if dynamic else '', data.n,
              'sequences' if dynamic else 'images', data.path))
 
-    batches = pre_input.Batches(data, a.batch_size, shuffle=False, drop_remainder=False)
+    # the last batch padded: one input shape, as the NPU wants (see models.pre_input.Batches)
+    batches = pre_input.Batches(data, a.batch_size, shuffle=False, drop_remainder=False,
+                                pad_last=True)
     rows, frames, times = [], [], []
 
     def predict(f, m):

@@ -166,10 +166,14 @@ class Batches(object):
 
     mask_mode 'fixed' uses the file's masks; 'random' draws a fresh `mask_type` mask
     (acceleration `acc`, `sample_n` central lines) per image per epoch, the reference's augmentation.
+
+    pad_last (with drop_remainder False): a short last batch is filled up to batch_size rows by
+    repeating its first image, so every batch has one shape (the NPU compiles a graph per input
+    shape); 'index' lists the real images only, and consumers use the first len(index) rows.
     """
 
     def __init__(self, data, batch_size, seed=0, shuffle=True, drop_remainder=True,
-                 mask_mode='fixed', mask_type='cartesian', acc=4.0, sample_n=8):
+                 mask_mode='fixed', mask_type='cartesian', acc=4.0, sample_n=8, pad_last=False):
         if batch_size < 1:
             raise InputError('--batch_size must be >= 1, got %d' % batch_size)
         if drop_remainder and batch_size > data.n:
@@ -185,6 +189,7 @@ class Batches(object):
         self.mask_type = mask_type
         self.acc = acc
         self.sample_n = sample_n
+        self.pad_last = pad_last
         n = data.n
         self.steps_per_epoch = n // batch_size if drop_remainder else -(-n // batch_size)
 
@@ -202,8 +207,12 @@ class Batches(object):
                                                  self.sample_n, seed=[self.seed, epoch, int(i)])
                              for i in idx])
         feature = undersample(label, mask)
-        return {'feature': to_two_channel(feature), 'label': to_two_channel(label),
-                'mask': mask, 'index': idx}
+        out = {'feature': to_two_channel(feature), 'label': to_two_channel(label), 'mask': mask}
+        if self.pad_last and len(idx) < self.batch_size:
+            fill = np.zeros(self.batch_size - len(idx), dtype=np.int64)  # row 0, repeated
+            out = dict((k, np.concatenate([v, v[fill]])) for k, v in out.items())
+        out['index'] = idx
+        return out
 
     def from_step(self, step):
         """Yield (epoch, b, batch) forever, starting at global step `step`."""
