@@ -8,6 +8,7 @@ go into --save_ckpt_Dir, where test.py and ckpt_to_pb.py look for them.
 """
 import glob
 import os
+import re
 import shutil
 import sys
 import time
@@ -79,6 +80,24 @@ def parse_args(argv):
                    help='first steps of a run left out of timing figures')
     p.add_argument('--max_to_keep', type=int, default=5)
     bool_flag(p, 'overwrite', False, 'replace checkpoints already in --save_ckpt_Dir')
+    p.add_argument('--init_checkpoint', default='',
+                   help='start from the model weights of this checkpoint folder (or file '
+                   'prefix); the step count and the optimizer start afresh (ModelZoo --ckpt_path)')
+    # Ascend NPU (the ModelZoo launcher options; elsewhere they are ignored and the log says so).
+    p.add_argument('--iterations_per_loop', type=int, default=1,
+                   help='NPU: training steps per sess.run (TF Adapter loop sinking); must divide '
+                   'the steps per epoch, --checkpoint_steps and --train_steps')
+    bool_flag(p, 'over_dump', False, 'NPU: collect overflow data (enable_dump_debug)')
+    p.add_argument('--over_dump_path', default='',
+                   help='(default <save_ckpt_Dir>/overflow_dump)')
+    bool_flag(p, 'data_dump_flag', False, 'NPU: dump operator inputs and outputs (enable_dump)')
+    p.add_argument('--data_dump_step', default='',
+                   help='iterations to dump, e.g. 0|5|10 or 0|3-5 (default: all)')
+    p.add_argument('--data_dump_path', default='', help='(default <save_ckpt_Dir>/data_dump)')
+    bool_flag(p, 'profiling', False, 'NPU: collect profiling data (profiling_mode)')
+    p.add_argument('--profiling_dump_path', default='',
+                   help='(default <save_ckpt_Dir>/profiling)')
+    bool_flag(p, 'autotune', False, 'NPU: tune the operators (auto_tune_mode RL,GA)')
     a = p.parse_args(argv)
     for name in ('batch_size', 'num_epoch', 'checkpoint_period', 'log_every', 'max_to_keep',
                  'Dn', 'Dc', 'nf', 'synthetic_n'):
@@ -94,6 +113,22 @@ def parse_args(argv):
     if min(a.train_steps, a.warmup_steps, a.checkpoint_steps) < 0 or not a.learning_rate > 0:
         p.error('--train_steps, --warmup_steps and --checkpoint_steps must be >= 0 and '
                 '--learning_rate > 0')
+    n = a.iterations_per_loop
+    if n < 1:
+        p.error('--iterations_per_loop must be >= 1, got %d' % n)
+    for name in ('checkpoint_steps', 'train_steps'):  # the TF Adapter's loop constraints
+        if getattr(a, name) % n:
+            p.error('--%s %d is not a multiple of --iterations_per_loop %d (each sess.run runs '
+                    '%d steps)' % (name, getattr(a, name), n, n))
+    if a.over_dump and a.data_dump_flag:
+        p.error('--over_dump and --data_dump_flag exclude each other (the TF Adapter refuses '
+                'enable_dump with enable_dump_debug)')
+    if a.data_dump_step and not re.match(r'^\d+(-\d+)?(\|\d+(-\d+)?)*$', a.data_dump_step):
+        p.error('--data_dump_step takes iterations as 0|5|10 or ranges as 0|3-5, got %r'
+                % a.data_dump_step)
+    if a.init_checkpoint and a.continue_training:
+        p.error('--init_checkpoint starts a new run from given weights, --continue_training '
+                'resumes one: give one of them')
     return a
 
 
@@ -139,10 +174,30 @@ def resolve_data(a):
     return train, test
 
 
+def init_checkpoint_dir(path):
+    """The folder of --init_checkpoint (a folder, or a checkpoint file prefix in one)."""
+    if os.path.isdir(path):
+        if not os.path.isfile(os.path.join(path, 'checkpoint')):
+            raise InputError('--init_checkpoint %s: no checkpoint in the folder' % path)
+        return path
+    if not os.path.isfile(path + '.index'):
+        raise InputError('--init_checkpoint %s: no such folder or checkpoint' % path)
+    return os.path.dirname(path) or '.'
+
+
+def config_dir(a):
+    """The folder whose config.json describes the model this run starts from."""
+    if a.init_checkpoint:
+        return init_checkpoint_dir(a.init_checkpoint)
+    return a.last_checkpoint_dir or a.save_ckpt_Dir
+
+
 def prepare_ckpt_dir(a):
     """Check --save_ckpt_Dir against --continue_training / --overwrite. Returns
     (saved config or None, folder to resume from or None, our files to remove once the new
-    run's inputs have been checked). Needs no TensorFlow, so bad input fails fast."""
+    run's inputs have been checked). With --init_checkpoint the saved config is that folder's
+    (if it has one): its architecture is the one the weights need. Needs no TensorFlow, so bad
+    input fails fast."""
     d = a.save_ckpt_Dir
     ours = [p for p in glob.glob(os.path.join(d, CKPT_PREFIX + '-*')) +
             [os.path.join(d, n) for n in ('checkpoint', cfgmod.FILE, META)] if os.path.exists(p)]
@@ -155,7 +210,9 @@ def prepare_ckpt_dir(a):
     if ours and not a.overwrite:
         raise InputError('%s already holds a trained model; pass --continue_training to resume '
                          'or --overwrite to start again' % d)
-    return None, None, ours
+    src = config_dir(a) if a.init_checkpoint else None
+    saved = cfgmod.load(src) if src and os.path.isfile(cfgmod.path(src)) else None
+    return saved, None, ours
 
 
 def build_config(a, data, saved):
@@ -174,15 +231,15 @@ def build_config(a, data, saved):
     given = {'model': model, 'Dn': a.Dn, 'Dc': a.Dc, 'nf': a.nf, 'dc_mode': a.dc_mode,
              'batch_norm': a.batch_norm, 'share_weights': a.share_weights,
              'frame_dist': a.frame_dist}
-    cfg = cfgmod.resolve_arch(given, saved, cfgmod.path(a.last_checkpoint_dir or a.save_ckpt_Dir))
+    src = cfgmod.path(config_dir(a))
+    cfg = cfgmod.resolve_arch(given, saved, src)
     if saved is not None and tuple(saved['image_size']) != (h, w):
         raise InputError('%s: saved model was trained on %s images, data %s is %dx%d'
-                         % (cfgmod.path(a.save_ckpt_Dir), saved['image_size'], data.path, h, w))
+                         % (src, saved['image_size'], data.path, h, w))
     if model == 'dynamic':
         if saved is not None and saved['frames'] != data.shape[0]:
             raise InputError('%s: saved model was trained on %d frames, data %s has %d'
-                             % (cfgmod.path(a.save_ckpt_Dir), saved['frames'], data.path,
-                                data.shape[0]))
+                             % (src, saved['frames'], data.path, data.shape[0]))
         cfg['frames'] = data.shape[0]
     attrs = data.attrs
     cfg.update({
@@ -223,20 +280,59 @@ def dynamic_tag(cfg):
     return '(S) frame_dist=%s' % cfg['frame_dist'] if cfg['frame_dist'] else ' 3D (no DS)'
 
 
+def crossed(prev, step, every):
+    """True if a multiple of `every` lies in (prev, step]: the sess.run that took training
+    from step `prev` to `step` passed it (a run may take several steps)."""
+    return step // every > prev // every
+
+
+def npu_session_options(a, dev, loop):
+    """The NpuOptimizer entries of the ModelZoo flags (models.device.npu_options), with the
+    dump and profiling folders created; None off the NPU, where a line names the flags
+    ignored."""
+    from models import device
+    if dev != 'npu':
+        ignored = [f for f, on in (('--iterations_per_loop', a.iterations_per_loop > 1),
+                                   ('--over_dump', a.over_dump),
+                                   ('--data_dump_flag', a.data_dump_flag),
+                                   ('--profiling', a.profiling), ('--autotune', a.autotune))
+                   if on]
+        if ignored:
+            print('%s: NPU only, ignored on %s' % (', '.join(ignored), dev.upper()))
+        return None
+    paths = {}
+    for on, key, given, default in ((a.data_dump_flag, 'dump_path', a.data_dump_path, 'data_dump'),
+                                    (a.over_dump, 'overflow_path', a.over_dump_path,
+                                     'overflow_dump'),
+                                    (a.profiling, 'profiling_path', a.profiling_dump_path,
+                                     'profiling')):
+        if on:
+            # the TF Adapter wants the folder to exist
+            paths[key] = os.path.abspath(given or os.path.join(a.save_ckpt_Dir, default))
+            if not os.path.isdir(paths[key]):
+                os.makedirs(paths[key])
+    return device.npu_options(loop, dump_step=a.data_dump_step, autotune=a.autotune, **paths)
+
+
 class Timer(object):
-    """Mean time of the training sess.run calls, leaving out the first `warmup` steps."""
+    """Mean time per training step of the training sess.run calls, leaving out the first
+    `warmup` steps. A sess.run may run several steps (NPU loop sinking): its time is shared
+    equally among them and it is timed only if all of them are past the warm-up."""
 
     def __init__(self, warmup):
         self.warmup = warmup
         self.seen = 0
-        self.total = []      # all timed steps of this run
-        self.window = []     # timed steps since the last log line
+        self.total = []      # per-step times of all timed runs
+        self.window = []     # per-step times since the last log line
 
-    def add(self, dt):
-        self.seen += 1
-        if self.seen > self.warmup:
-            self.total.append(dt)
-            self.window.append(dt)
+    def add(self, dt, steps=1):
+        """Record a sess.run of `dt` seconds that ran `steps` steps; True if it was timed."""
+        timed = self.seen >= self.warmup
+        self.seen += steps
+        if timed:
+            self.total.extend([dt / steps] * steps)
+            self.window.extend([dt / steps] * steps)
+        return timed
 
     @staticmethod
     def fmt(times, batch):
@@ -274,6 +370,12 @@ def main(argv=None):
     if a.train_steps:
         total_steps = min(total_steps, a.train_steps)
     cfg['steps_per_epoch'] = spe
+    if spe % a.iterations_per_loop:
+        raise InputError('--iterations_per_loop %d does not divide the %d steps per epoch '
+                         '(%d images, batch %d): an epoch must end with a sess.run'
+                         % (a.iterations_per_loop, spe, data.n, a.batch_size))
+    if a.init_checkpoint:
+        cfg['init_checkpoint'] = os.path.abspath(a.init_checkpoint)
     ckpt_dir = a.save_ckpt_Dir
     for p in stale:
         os.remove(p)
@@ -288,6 +390,8 @@ def main(argv=None):
 
     dev = device.detect_device()
     print(device.describe(dev, a.precision_mode))
+    loop = a.iterations_per_loop if dev == 'npu' else 1
+    npu = npu_session_options(a, dev, loop)
     print('model: D%d-C%d%s nf=%d dc=%s%s%s, images %s%dx%d, %d training images%s'
           % (cfg['Dn'], cfg['Dc'], dynamic_tag(cfg), cfg['nf'], cfg['dc_mode'],
              ', batch norm' if cfg['batch_norm'] else '',
@@ -295,20 +399,24 @@ def main(argv=None):
              '%d frames of ' % cfg['frames'] if cfg['model'] == 'dynamic' else '',
              cfg['image_size'][0], cfg['image_size'][1], data.n,
              ', %d test images' % test_data.n if test_data else ''))
-    print('training: batch %d, %d steps/epoch, %d epochs, stop at step %d, %s lr %g, masks %s'
+    print('training: batch %d, %d steps/epoch, %d epochs, stop at step %d, %s lr %g, masks %s, '
+          '%d step%s per sess.run'
           % (a.batch_size, spe, a.num_epoch, total_steps, a.optimizer, a.learning_rate,
-             cfg['mask_mode']))
+             cfg['mask_mode'], loop, '' if loop == 1 else 's'))
 
+    from models import pipeline
     tf.reset_default_graph()
     tf.set_random_seed(a.random_seed)
     h, w = cfg['image_size']
-    shape = model_tf.input_shape(cfg)
+    inputs = pipeline.TrainInput(batches)
+    pred = model_tf.model_from_config(inputs.feature, inputs.mask, True, cfg)['dc%d' % cfg['Dc']]
+    loss = losses.training_loss(pred, inputs.label, cfg)
+    # validation: fed batches of one static shape (the last one padded), so the NPU compiles
+    # the evaluation graph once
+    shape = model_tf.input_shape(cfg, batch=a.batch_size)
     feature = tf.placeholder(tf.float32, shape + [2], name='feature')
-    label = tf.placeholder(tf.float32, shape + [2], name='label')
     mask = tf.placeholder(tf.float32, shape, name='mask')
-    pred = model_tf.model_from_config(feature, mask, True, cfg)['dc%d' % cfg['Dc']]
     pred_eval = model_tf.model_from_config(feature, mask, False, cfg)['dc%d' % cfg['Dc']]
-    loss = losses.training_loss(pred, label, cfg)
     global_step = tf.train.get_or_create_global_step()
     if a.optimizer == 'adam':
         opt = tf.train.AdamOptimizer(a.learning_rate)
@@ -320,16 +428,17 @@ def main(argv=None):
     with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
         if loss_scaling:
             # the loss-scale optimizer skips non-finite steps and lowers the scale itself
-            train_op = scaled_opt.minimize(loss, global_step=global_step)
-            finite = tf.is_finite(loss)
+            update = scaled_opt.minimize(loss, global_step=global_step)
         else:
             # apply a step only when loss and gradients are finite, so weights stay good
             grads = opt.compute_gradients(loss)
             finite = tf.reduce_all(tf.stack([tf.is_finite(loss)] + [
                 tf.reduce_all(tf.is_finite(g)) for g, _ in grads if g is not None]))
-            train_op = tf.cond(finite, lambda: opt.apply_gradients(grads, global_step),
-                               tf.no_op)
-    loss_summary = tf.summary.scalar('loss', loss)
+            update = tf.cond(finite, lambda: opt.apply_gradients(grads, global_step), tf.no_op)
+    train_op = tf.group(update, name='train_op')
+    # the global step after the run: the steps actually applied (a skipped step does not count)
+    with tf.control_dependencies([train_op]):
+        step_after = global_step.read_value()
     val_ph = dict((k, tf.placeholder(tf.float32, name='val_' + k))
                   for k in ('psnr_in', 'psnr_re', 'ssim_in', 'ssim_re'))
     panel_ph = tf.placeholder(tf.uint8, [1, h, 4 * w, 1], name='val_panel')
@@ -338,13 +447,26 @@ def main(argv=None):
     # relative paths in the checkpoint state file, so a moved or copied folder restores its own
     saver = tf.train.Saver(max_to_keep=a.max_to_keep, save_relative_paths=True)
 
-    sess = tf.Session(config=device.session_config(dev, a.precision_mode, seed_threads=True))
+    sess = tf.Session(config=device.session_config(dev, a.precision_mode, seed_threads=True,
+                                                   npu=npu))
     sess.run(tf.global_variables_initializer())
     if restore_from:
         ckpt.restore(tf, saver, sess, restore_from, tf.global_variables())
         print('resumed from %s at step %d' % (restore_from, sess.run(global_step)))
+    elif a.init_checkpoint:
+        init_from = (tf.train.latest_checkpoint(a.init_checkpoint)
+                     if os.path.isdir(a.init_checkpoint) else a.init_checkpoint)
+        if not init_from:
+            raise InputError('--init_checkpoint %s: the checkpoint file names no readable '
+                             'checkpoint' % a.init_checkpoint)
+        weights = model_tf.model_variables()
+        ckpt.restore(tf, tf.train.Saver(weights), sess, init_from, weights)
+        print('initialised the model weights from %s; step and optimizer start afresh'
+              % init_from)
     start_step = int(sess.run(global_step))
     writer = tf.summary.FileWriter(ckpt_dir, sess.graph if not restore_from else None)
+    inputs.initialize(sess, start_step)
+    run_op = device.loop_train_op(sess, train_op, dev, loop)
 
     def save(step):
         path = saver.save(sess, os.path.join(ckpt_dir, CKPT_PREFIX), global_step=step,
@@ -352,7 +474,8 @@ def main(argv=None):
         print('saved checkpoint %s' % path)
 
     def validate(epoch, step):
-        vb = pre_input.Batches(test_data, a.batch_size, shuffle=False, drop_remainder=False)
+        vb = pre_input.Batches(test_data, a.batch_size, shuffle=False, drop_remainder=False,
+                               pad_last=True)
         rows, first = [], None
         for item in evaluate.reconstruct(
                 lambda f, m: sess.run(pred_eval, {feature: f, mask: m}), vb):
@@ -371,57 +494,65 @@ def main(argv=None):
     timer = Timer(a.warmup_steps)
     skipped = 0
     epoch_losses, epoch_times = [], []
-    stream = pre_input.Prefetch(batches.from_step(start_step), size=3)
     step = start_step
     t_train = time.time()
     try:
         while step < total_steps:
-            epoch, b, batch = next(stream)
-            feed = {feature: batch['feature'], label: batch['label'], mask: batch['mask']}
             t0 = time.perf_counter()
-            loss_v, ok, _, summ = sess.run([loss, finite, train_op, loss_summary], feed)
+            try:
+                loss_v, new_step, _ = sess.run([loss, step_after, run_op])
+            except tf.errors.OpError:
+                if inputs.errors:  # the input generator failed: report its own error
+                    raise inputs.errors[0]
+                raise
             dt = time.perf_counter() - t0
-            if not ok:
-                skipped += 1
+            prev, step = step, int(new_step)
+            if step - prev < loop:  # some steps of this run were not applied
+                skipped += loop - (step - prev)
                 if not loss_scaling or skipped > MAX_SKIPPED:
                     raise TrainingStopped(
                         'non-finite loss or gradients (loss %r) at step %d, epoch %d; the step '
                         'was not applied and training stops; the last good checkpoint in %s '
-                        'is kept' % (float(loss_v), step + 1, epoch + 1, ckpt_dir))
-                print('[skip] step=%d loss=%r non-finite: step skipped, loss scale lowered'
-                      % (step + 1, float(loss_v)))
-                continue
-            skipped = 0
-            step += 1
-            timer.add(dt)
+                        'is kept' % (float(loss_v), step + 1, step // spe + 1, ckpt_dir))
+                print('[skip] step=%d loss=%r: %d step(s) with non-finite gradients skipped, '
+                      'loss scale lowered' % (step + 1, float(loss_v), loop - (step - prev)))
+                if step == prev:
+                    continue
+            else:
+                skipped = 0
+            if timer.add(dt, loop):
+                epoch_times.extend([dt / loop] * loop)
             epoch_losses.append(float(loss_v))
-            if timer.seen > a.warmup_steps:
-                epoch_times.append(dt)
-            if step % a.log_every == 0 or step == total_steps:
+            if crossed(prev, step, a.log_every) or step >= total_steps:
                 print('[step] step=%d epoch=%d loss=%.6e %s'
-                      % (step, epoch + 1, loss_v, Timer.fmt(timer.window, a.batch_size)))
+                      % (step, (step - 1) // spe + 1, loss_v,
+                         Timer.fmt(timer.window, a.batch_size)))
                 sys.stdout.flush()
                 timer.window = []
-                writer.add_summary(summ, step)
+                # built here from the fetched loss: no summary op runs in the training step
+                writer.add_summary(tf.Summary(value=[tf.Summary.Value(
+                    tag='loss', simple_value=float(loss_v))]), step)
             saved_now = False
-            if a.checkpoint_steps and step % a.checkpoint_steps == 0 and step < total_steps:
+            if a.checkpoint_steps and crossed(prev, step, a.checkpoint_steps) and \
+                    step < total_steps:
                 save(step)
                 saved_now = True
-            if b == spe - 1:
+            if crossed(prev, step, spe):
+                epoch = step // spe
                 print('[epoch] epoch=%d step=%d loss=%.6e %s'
-                      % (epoch + 1, step, np.mean(epoch_losses),
+                      % (epoch, step, np.mean(epoch_losses),
                          Timer.fmt(epoch_times, a.batch_size)))
                 epoch_losses, epoch_times = [], []
                 if test_data is not None:
-                    validate(epoch + 1, step)
-                if (epoch + 1) % a.checkpoint_period == 0 and step < total_steps and not saved_now:
+                    validate(epoch, step)
+                if epoch % a.checkpoint_period == 0 and step < total_steps and not saved_now:
                     save(step)
                 sys.stdout.flush()
         if step > start_step or not tf.train.latest_checkpoint(ckpt_dir):
             save(step)
     finally:
-        stream.close()
         writer.close()
+        sess.close()
     train_time = time.time() - t_train
     print('[done] steps=%d epochs=%.2f train_time=%.1f %s'
           % (step, step / float(spe), train_time, Timer.fmt(timer.total, a.batch_size)))
@@ -429,7 +560,6 @@ def main(argv=None):
         copy_tree(ckpt_dir, a.train_url)
         print('copied %s to %s' % (ckpt_dir, a.train_url))
     print('total time %.1f s' % (time.time() - t_start))
-    sess.close()
 
 
 if __name__ == '__main__':

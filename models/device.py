@@ -9,8 +9,14 @@ those modes. CPU: float32 always; the mode is only reported.
 Precision is lowered only for convolutions (and their neighbours under allow_mix_precision):
 FFT and data consistency are complex64 ops, which neither the NPU precision modes nor the GPU
 rewrite cast to half precision, so k-space stays complex64 in every mode.
+
+NPU training adds the TF Adapter's data-preprocessing and loop-sinking options and the ModelZoo
+debugging options (dump, overflow detection, profiling, auto-tuning): `npu_options` names them as
+the TF Adapter 1.x sess.run session-configuration docs do, `loop_train_op` applies
+iterations_per_loop.
 """
 import importlib
+import json
 
 import tensorflow.compat.v1 as tf
 from tensorflow.core.protobuf.rewriter_config_pb2 import RewriterConfig
@@ -49,11 +55,45 @@ def detect_device():
     return 'gpu' if gpu_available() else 'cpu'
 
 
-def session_config(device, precision_mode, seed_threads=False):
+def npu_options(iterations_per_loop=None, dump_path='', dump_step='', overflow_path='',
+                profiling_path='', autotune=False):
+    """NpuOptimizer parameter_map entries for a training session, as {name: bool|int|str}.
+
+    iterations_per_loop: given, GetNext runs on the device (enable_data_pre_proc, which needs
+    the tf.data input of models.pipeline) and each sess.run of loop_train_op's op runs that many
+    steps. dump_path: dump every operator's inputs and outputs (enable_dump, dump_mode all) at
+    the iterations `dump_step` ('0|5|10', '0|3-5'; '' for all). overflow_path: collect
+    overflow data (enable_dump_debug, dump_debug_mode all); the TF Adapter refuses both dumps
+    at once. profiling_path: profiling_mode with task and training traces, the forward and
+    backward points left to the system to find. autotune: auto_tune_mode RL,GA."""
+    if dump_path and overflow_path:
+        raise ValueError('enable_dump and enable_dump_debug exclude each other')
+    opts = {}
+    if iterations_per_loop is not None:
+        opts['enable_data_pre_proc'] = True
+        opts['iterations_per_loop'] = int(iterations_per_loop)
+    if dump_path:
+        opts.update(enable_dump=True, dump_path=dump_path, dump_mode='all')
+        if dump_step:
+            opts['dump_step'] = dump_step
+    if overflow_path:
+        opts.update(enable_dump_debug=True, dump_path=overflow_path, dump_debug_mode='all')
+    if profiling_path:
+        opts['profiling_mode'] = True
+        opts['profiling_options'] = json.dumps(
+            {'output': profiling_path, 'task_trace': 'on', 'training_trace': 'on', 'aicpu': 'on',
+             'fp_point': '', 'bp_point': '', 'aic_metrics': 'PipeUtilization'}, sort_keys=True)
+    if autotune:
+        opts['auto_tune_mode'] = 'RL,GA'
+    return opts
+
+
+def session_config(device, precision_mode, seed_threads=False, npu=None):
     """A tf.ConfigProto for `device` ('npu', 'gpu' or 'cpu') and `precision_mode`.
 
     `seed_threads` pins one inter-op thread on CPU so that a seeded run is repeatable step
-    for step (intra-op threads, where the convolutions run, are left to TF)."""
+    for step (intra-op threads, where the convolutions run, are left to TF). `npu`: more
+    NpuOptimizer entries (npu_options), used on NPU only."""
     if precision_mode not in PRECISION_MODES:
         raise ValueError('precision_mode must be one of %s, got %r'
                          % (PRECISION_MODES, precision_mode))
@@ -65,6 +105,13 @@ def session_config(device, precision_mode, seed_threads=False):
         custom_op.name = 'NpuOptimizer'
         custom_op.parameter_map['use_off_line'].b = True
         custom_op.parameter_map['precision_mode'].s = tf.compat.as_bytes(precision_mode)
+        for name, value in sorted((npu or {}).items()):
+            if isinstance(value, bool):  # before int: a bool is an int
+                custom_op.parameter_map[name].b = value
+            elif isinstance(value, int):
+                custom_op.parameter_map[name].i = value
+            else:
+                custom_op.parameter_map[name].s = tf.compat.as_bytes(value)
         rewrite.remapping = RewriterConfig.OFF
         # The Ascend docs assign Toggle.OFF (2) to this MemOptType field, where 2 reads as
         # MANUAL: no automatic swapping/recomputation. Kept exactly as documented.
@@ -94,6 +141,16 @@ def wrap_optimizer(opt, device, precision_mode):
         from npu_bridge.estimator.npu.npu_loss_scale_optimizer import NPULossScaleOptimizer
         return NPULossScaleOptimizer(opt, ExponentialUpdateLossScaleManager(**NPU_LOSS_SCALE))
     return tf.train.experimental.enable_mixed_precision_graph_rewrite(opt, loss_scale='dynamic')
+
+
+def loop_train_op(sess, train_op, device, iterations_per_loop):
+    """The op that runs `iterations_per_loop` training steps per sess.run: on NPU the TF
+    Adapter's util.set_iteration_per_loop (call it once the session exists; the session needs
+    npu_options(iterations_per_loop)); elsewhere `train_op`, one step per sess.run."""
+    if device != 'npu':
+        return train_op
+    from npu_bridge.estimator.npu import util
+    return util.set_iteration_per_loop(sess, train_op, iterations_per_loop)
 
 
 def describe(device, precision_mode):

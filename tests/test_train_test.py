@@ -68,6 +68,30 @@ def test_continue_training_resumes(tiny_model, tiny_data, tmp_path, capsys):
     assert lines(out, 'epoch')[0]['epoch'] == '9'
 
 
+def test_init_checkpoint_starts_from_the_weights(tiny_model, tiny_data, tmp_path):
+    """--init_checkpoint (the launchers' --ckpt_path): the trained weights, the architecture of
+    their config.json, and a fresh step count; a learning rate of 1e-30 leaves them as loaded."""
+    d = str(tmp_path / 'ckpt')
+    r = run_script('train.py', '--data_train_dir', tiny_data[0], '--save_ckpt_Dir', d,
+                   '--batch_size', '4', '--train_steps', '1', '--learning_rate', '1e-30',
+                   '--init_checkpoint', tiny_model[0])
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert 'initialised the model weights from %s' % os.path.join(tiny_model[0], 'model-48') \
+        in r.stdout
+    assert 'D3-C2 nf=16' in r.stdout and '[done] steps=1 ' in r.stdout
+    from models.tfv1 import tf_v1
+    tf = tf_v1()
+    start = tf.train.load_checkpoint(os.path.join(tiny_model[0], 'model-48'))
+    new = tf.train.load_checkpoint(os.path.join(d, 'model-1'))
+    assert new.get_tensor('global_step') == 1
+    weights = [n for n in start.get_variable_to_shape_map()
+               if n.startswith('cascade_net/') and 'Adam' not in n]  # not the optimizer's
+    assert len(weights) >= 6
+    for n in weights:
+        np.testing.assert_allclose(new.get_tensor(n), start.get_tensor(n), rtol=1e-6, atol=1e-7)
+    assert json.load(open(os.path.join(d, 'config.json')))['init_checkpoint'] == tiny_model[0]
+
+
 def test_existing_checkpoints_are_not_overwritten(tiny_model, tiny_data, tmp_path):
     d = str(tmp_path / 'ckpt')
     shutil.copytree(tiny_model[0], d)
@@ -96,6 +120,15 @@ def test_test_script_errors(tiny_model, tiny_data, tmp_path):
     (['--image_size', '48'], 'does not match the data'),
     (['--batch_size', '64'], 'larger than the 24 images'),
     (['--data_train_dir', '/nonexistent/train.hdf5'], 'no such file'),
+    (['--iterations_per_loop', '4', '--train_steps', '4'],
+     'does not divide the 6 steps per epoch'),
+    (['--iterations_per_loop', '2', '--checkpoint_steps', '3'],
+     '--checkpoint_steps 3 is not a multiple of --iterations_per_loop 2'),
+    (['--iterations_per_loop', '0'], '--iterations_per_loop must be >= 1'),
+    (['--over_dump', '--data_dump_flag'], 'exclude each other'),
+    (['--data_dump_step', '1,2'], '--data_dump_step takes iterations as 0|5|10'),
+    (['--init_checkpoint', '/nonexistent/ckpt'], 'no such folder or checkpoint'),
+    (['--init_checkpoint', '.', '--continue_training'], 'give one of them'),
 ])
 def test_train_bad_input_exit_2(tiny_data, tmp_path, args, message):
     base = ['--data_train_dir', tiny_data[0], '--save_ckpt_Dir', str(tmp_path / 'c'),
