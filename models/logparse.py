@@ -1,10 +1,13 @@
 """Read the figures the launchers report from train.py / test.py logs.
 
   python -m models.logparse train.log [test.log]
+  python -m models.logparse --losses train.log
 
-prints `key = value` lines: StepTime (mean seconds of the training sess.run after warm-up),
-ActualFPS (images/sec), ActualLoss (last epoch's mean loss, else last logged loss), Steps and,
-from a test log, TrainAccuracy (RE PSNR) and InputPSNR (IN PSNR).
+The first prints `key = value` lines: StepTime (mean seconds per training step of the training
+sess.run calls after warm-up), ActualFPS (images/sec), ActualLoss (the loss of the last logged
+step: the ModelZoo's "last iteration's loss"), Steps and, from a test log, TrainAccuracy
+(RE PSNR) and InputPSNR (IN PSNR). The second prints the loss of every logged step, one a line,
+as the log wrote it (the launchers' train_${CaseName}_loss.txt).
 """
 import re
 import sys
@@ -21,6 +24,11 @@ def fields(line):
     return m.group(1), dict(_KV.findall(line[m.end():]))
 
 
+def losses(text):
+    """The loss of every [step] line, as written (strings), in order."""
+    return [kv['loss'] for tag, kv in map(fields, text.splitlines()) if tag == 'step']
+
+
 def parse_train(text):
     out = {}
     for line in text.splitlines():
@@ -28,8 +36,6 @@ def parse_train(text):
         if tag == 'step':
             out['ActualLoss'] = float(kv['loss'])
             out['Steps'] = int(kv['step'])
-        elif tag == 'epoch':
-            out['ActualLoss'] = float(kv['loss'])
         elif tag == 'done':
             out['Steps'] = int(kv['steps'])
             if kv.get('step_time', '-') != '-':
@@ -48,8 +54,19 @@ def parse_test(text):
 
 
 def main(argv):
-    if not argv or len(argv) > 2:
-        sys.stderr.write('usage: python -m models.logparse train.log [test.log]\n')
+    if argv[:1] == ['--losses'] and len(argv) == 2:
+        try:
+            with open(argv[1]) as f:
+                text = f.read()
+        except (IOError, OSError) as e:
+            sys.stderr.write('error: %s\n' % e)
+            return 2
+        for loss in losses(text):
+            print(loss)
+        return 0
+    if not argv or len(argv) > 2 or argv[0].startswith('--'):
+        sys.stderr.write('usage: python -m models.logparse train.log [test.log] | '
+                         '--losses train.log\n')
         return 2
     res = {}
     try:

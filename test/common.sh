@@ -1,13 +1,28 @@
-# Shared by train_full_1p.sh and train_performance_1p.sh: argument parsing, output folders,
-# the synthetic dataset when no data is given, and the ${CaseName}.log key = value report.
+# Shared by train_full_1p.sh and train_performance_1p.sh: the ModelZoo common arguments, output
+# folders, the synthetic dataset when no data is given, and the ${CaseName}.log key = value report.
 Network="CascadeNet_ID2121_for_TensorFlow"
 export RANK_SIZE=1
+export RANK_ID=${RANK_ID:-0}
 export ASCEND_DEVICE_ID=${ASCEND_DEVICE_ID:-0}
 
 usage() {
     echo "usage: bash test/$1 [--data_path=DIR] [--output_path=DIR] [--train_epochs=N]"
-    echo "       [--batch_size=N] [--precision_mode=allow_fp32_to_fp16|force_fp16|must_keep_origin_dtype|allow_mix_precision]"
-    echo "       [--image_size=N] [--train_steps=N]"
+    echo "       [--train_steps=N] [--batch_size=N] [--image_size=N] [--ckpt_path=DIR]"
+    echo "       [--precision_mode=allow_fp32_to_fp16|force_fp16|must_keep_origin_dtype|allow_mix_precision]"
+    echo "       [--over_dump=True|False] [--over_dump_path=DIR]"
+    echo "       [--data_dump_flag=True|False] [--data_dump_step=0|5|10] [--data_dump_path=DIR]"
+    echo "       [--profiling=True|False] [--profiling_dump_path=DIR] [--autotune=True|False]"
+    echo "       [--bind_core=True|False] [--iterations_per_loop=N]"
+    echo "dump, profiling, autotune and iterations_per_loop act on an Ascend NPU only."
+}
+
+# to_bool NAME VALUE: set NAME to True or False, or print one error line and return 2.
+to_bool() {
+    case $(printf '%s' "$2" | tr '[:upper:]' '[:lower:]') in
+        true|1) printf -v "$1" True ;;
+        false|0) printf -v "$1" False ;;
+        *) echo "[Error] --$1 takes True or False, got '$2'"; return 2 ;;
+    esac
 }
 
 parse_launcher_args() {
@@ -18,6 +33,17 @@ parse_launcher_args() {
     precision_mode='allow_mix_precision'
     image_size=64
     train_steps=''
+    ckpt_path=''
+    over_dump=False
+    over_dump_path=''
+    data_dump_flag=False
+    data_dump_step=10
+    data_dump_path=''
+    profiling=False
+    profiling_dump_path=''
+    autotune=False
+    bind_core=False
+    iterations_per_loop=1
     if [ "${kind}" = perf ]; then train_epochs=1000; train_steps=60; else train_epochs=25; fi
     for para in "$@"; do
         case ${para} in
@@ -25,22 +51,86 @@ parse_launcher_args() {
             --data_path=*) data_path=${para#*=} ;;
             --output_path=*) output_path=${para#*=} ;;
             --train_epochs=*) train_epochs=${para#*=} ;;
+            --train_steps=*) train_steps=${para#*=} ;;
             --batch_size=*) batch_size=${para#*=} ;;
             --precision_mode=*) precision_mode=${para#*=} ;;
             --image_size=*) image_size=${para#*=} ;;
-            --train_steps=*) train_steps=${para#*=} ;;
-            *) echo "[Error] unknown argument ${para}"; usage "train_${kind}_1p.sh"; return 2 ;;
+            --ckpt_path=*) ckpt_path=${para#*=} ;;
+            --over_dump) over_dump=True ;;
+            --over_dump=*) over_dump=${para#*=} ;;
+            --over_dump_path=*) over_dump_path=${para#*=} ;;
+            --data_dump_flag) data_dump_flag=True ;;
+            --data_dump_flag=*) data_dump_flag=${para#*=} ;;
+            --data_dump_step=*) data_dump_step=${para#*=} ;;
+            --data_dump_path=*) data_dump_path=${para#*=} ;;
+            --profiling) profiling=True ;;
+            --profiling=*) profiling=${para#*=} ;;
+            --profiling_dump_path=*) profiling_dump_path=${para#*=} ;;
+            --autotune) autotune=True ;;
+            --autotune=*) autotune=${para#*=} ;;
+            --bind_core) bind_core=True ;;
+            --bind_core=*) bind_core=${para#*=} ;;
+            --iterations_per_loop=*) iterations_per_loop=${para#*=} ;;
+            *) echo "[Error] unknown argument ${para} (see --help)"; return 2 ;;
         esac
     done
     case ${precision_mode} in
         allow_fp32_to_fp16|force_fp16|must_keep_origin_dtype|allow_mix_precision) ;;
         *) echo "[Error] unknown --precision_mode=${precision_mode}"; return 2 ;;
     esac
-    for v in "${train_epochs}" "${batch_size}" "${image_size}" ${train_steps}; do
+    for v in "${train_epochs}" "${batch_size}" "${image_size}" "${iterations_per_loop}" \
+             ${train_steps}; do
         case ${v} in ''|*[!0-9]*|0) echo "[Error] expected a positive integer, got '${v}'"; return 2 ;; esac
     done
-    extra_train_args=''
-    [ -n "${train_steps}" ] && extra_train_args="--train_steps ${train_steps}"
+    for b in over_dump data_dump_flag profiling autotune bind_core; do
+        to_bool "${b}" "${!b}" || return 2
+    done
+    if [ "${over_dump}" = True ] && [ "${data_dump_flag}" = True ]; then
+        echo "[Error] --over_dump and --data_dump_flag exclude each other"; return 2
+    fi
+    if ! [[ ${data_dump_step} =~ ^[0-9]+(-[0-9]+)?(\|[0-9]+(-[0-9]+)?)*$ ]]; then
+        echo "[Error] --data_dump_step takes iterations as 0|5|10 or 0|3-5, got '${data_dump_step}'"
+        return 2
+    fi
+    if [ -n "${ckpt_path}" ] && [ ! -e "${ckpt_path}" ] && [ ! -e "${ckpt_path}.index" ]; then
+        echo "[Error] --ckpt_path=${ckpt_path}: no such folder or checkpoint"; return 2
+    fi
+    if [ "${bind_core}" = True ] && ! command -v taskset >/dev/null 2>&1; then
+        echo "[Error] --bind_core needs taskset (util-linux)"; return 2
+    fi
+    # train.py arguments beyond the basic ones, as an array (paths may hold spaces)
+    extra_train_args=(--iterations_per_loop "${iterations_per_loop}")
+    [ -n "${train_steps}" ] && extra_train_args+=(--train_steps "${train_steps}")
+    [ -n "${ckpt_path}" ] && extra_train_args+=(--init_checkpoint "${ckpt_path}")
+    return 0
+}
+
+# dump_args: the train.py arguments of the dump, profiling and autotune options, once
+# prepare_output has chosen the folders (created here: the TF Adapter wants them to exist).
+dump_args() {
+    if [ "${over_dump}" = True ]; then
+        over_dump_path=${over_dump_path:-${out_dir}/overflow_dump}
+        mkdir -p "${over_dump_path}" || return 2
+        extra_train_args+=(--over_dump True --over_dump_path "${over_dump_path}")
+    fi
+    if [ "${data_dump_flag}" = True ]; then
+        data_dump_path=${data_dump_path:-${out_dir}/data_dump}
+        mkdir -p "${data_dump_path}" || return 2
+        extra_train_args+=(--data_dump_flag True --data_dump_step "${data_dump_step}"
+                           --data_dump_path "${data_dump_path}")
+    fi
+    if [ "${profiling}" = True ]; then
+        profiling_dump_path=${profiling_dump_path:-${out_dir}/profiling}
+        mkdir -p "${profiling_dump_path}" || return 2
+        extra_train_args+=(--profiling True --profiling_dump_path "${profiling_dump_path}")
+    fi
+    if [ "${autotune}" = True ]; then
+        # the Auto Tune knowledge bank: kept beside the per-device folders, so a later run
+        # (whose folder moves this one aside) still finds it
+        export TUNE_BANK_PATH=${TUNE_BANK_PATH:-${output_root}/autotune_bank}
+        mkdir -p "${TUNE_BANK_PATH}" || return 2
+        extra_train_args+=(--autotune True)
+    fi
     return 0
 }
 
@@ -48,16 +138,17 @@ prepare_output() {
     start_time=$(date +%s)
     # CASCADENET_OUTPUT_ROOT / CASCADENET_DATA_ROOT move outputs and the synthetic data
     # elsewhere (the test suite uses them to keep the checkout clean).
-    out_dir=${CASCADENET_OUTPUT_ROOT:-${cur_path}/test/output}/${ASCEND_DEVICE_ID}
+    output_root=${CASCADENET_OUTPUT_ROOT:-${cur_path}/test/output}
+    out_dir=${output_root}/${ASCEND_DEVICE_ID}
+    if [ -n "${output_path}" ] && [ -e "${output_path}" ] && [ -n "$(ls -A "${output_path}")" ]; then
+        echo "[Error] --output_path=${output_path} is not empty; choose a new folder"; return 2
+    fi
     if [ -e "${out_dir}" ]; then
         backup=${out_dir}.$(date +%Y%m%d-%H%M%S)
         mv "${out_dir}" "${backup}" && echo "previous output moved to ${backup}"
     fi
     mkdir -p "${out_dir}"
-    ckpt_path=${output_path:-${out_dir}/ckpt}
-    if [ -n "${output_path}" ] && [ -e "${output_path}" ] && [ -n "$(ls -A "${output_path}")" ]; then
-        echo "[Error] --output_path=${output_path} is not empty; choose a new folder"; return 2
-    fi
+    ckpt_dir=${output_path:-${out_dir}/ckpt}
     train_log=${out_dir}/train_${ASCEND_DEVICE_ID}.log
     test_log=${out_dir}/test_${ASCEND_DEVICE_ID}.log
     if [ -z "${data_path}" ]; then
@@ -70,15 +161,35 @@ prepare_output() {
     elif [ ! -d "${data_path}" ]; then
         echo "[Error] --data_path=${data_path}: no such folder"; return 2
     fi
-    echo "Device ID: ${ASCEND_DEVICE_ID}, data: ${data_path}, checkpoints: ${ckpt_path}"
+    dump_args || return 2
+    echo "Device ID: ${ASCEND_DEVICE_ID}, data: ${data_path}, checkpoints: ${ckpt_dir}"
     echo "train log: ${train_log}"
     return 0
 }
 
+# bind_prefix: with --bind_core, taskset to this rank's share of the CPU cores (ModelZoo:
+# cores RANK_ID*n/RANK_SIZE .. (RANK_ID+1)*n/RANK_SIZE-1 of n).
+bind_prefix=()
+set_bind_prefix() {
+    bind_prefix=()
+    name_bind=''
+    if [ "${bind_core}" = True ]; then
+        local n first last
+        n=$(nproc)
+        first=$((RANK_ID * n / RANK_SIZE))
+        last=$(((RANK_ID + 1) * n / RANK_SIZE - 1))
+        bind_prefix=(taskset -c "${first}-${last}")
+        name_bind=_bindcore
+        echo "bind_core: ${bind_prefix[*]}"
+    fi
+}
+
 run_train() {
-    python3 "${cur_path}/train.py" --data_url "${data_path}" --batch_size "${batch_size}" \
-        --num_epoch "${train_epochs}" --precision_mode "${precision_mode}" \
-        --save_ckpt_Dir "${ckpt_path}" ${extra_train_args} > "${train_log}" 2>&1
+    set_bind_prefix
+    "${bind_prefix[@]}" python3 "${cur_path}/train.py" --data_url "${data_path}" \
+        --batch_size "${batch_size}" --num_epoch "${train_epochs}" \
+        --precision_mode "${precision_mode}" --save_ckpt_Dir "${ckpt_dir}" \
+        "${extra_train_args[@]}" > "${train_log}" 2>&1
     local rc=$?
     if [ ${rc} -ne 0 ]; then
         tail -n 3 "${train_log}"; echo "[Error] train.py failed (exit ${rc}), log: ${train_log}"
@@ -92,16 +203,20 @@ report_results() {
     e2e_time=$((end_time - start_time))
     figures=$(python3 -m models.logparse "${train_log}" ${test_log:+$( [ -f "${test_log}" ] && echo "${test_log}")})
     get() { echo "${figures}" | awk -F' = ' -v k="$1" '$1 == k {print $2}'; }
-    ActualFPS=$(get ActualFPS)
-    TrainingTime=$(get StepTime)
-    ActualLoss=$(get ActualLoss)
-    TrainAccuracy=$(get TrainAccuracy)
     BatchSize=${batch_size}
     DeviceType=$(uname -m)
-    CaseName=${Network}_bs${BatchSize}_${RANK_SIZE}p_${suffix}
+    CaseName=${Network}${name_bind}_bs${BatchSize}_${RANK_SIZE}p_${suffix}
+    ActualFPS=$(get ActualFPS)
+    # ms per step, the unit the other ModelZoo models report (BatchSize*1000/FPS there)
+    TrainingTime=$(get StepTime)
+    [ -n "${TrainingTime}" ] && TrainingTime=$(awk -v t="${TrainingTime}" 'BEGIN {printf "%.2f", t * 1000}')
+    TrainAccuracy=$(get TrainAccuracy)
+    loss_file=${out_dir}/train_${CaseName}_loss.txt
+    python3 -m models.logparse --losses "${train_log}" > "${loss_file}"
+    ActualLoss=$(awk 'END {print}' "${loss_file}")
     echo "------------------ Final result ------------------"
     echo "Final Performance images/sec : ${ActualFPS}"
-    echo "Final Performance sec/step : ${TrainingTime}"
+    echo "Final Performance ms/step : ${TrainingTime}"
     [ -n "${TrainAccuracy}" ] && echo "Final Train Accuracy (RE PSNR) : ${TrainAccuracy}" \
         && grep -E "^Avg (PSNR|SSIM)" "${test_log}"
     echo "E2E Training Duration sec : ${e2e_time}"
@@ -118,5 +233,5 @@ report_results() {
         echo "ActualLoss = ${ActualLoss}"
         echo "E2ETrainingTime = ${e2e_time}"
     } > "${log}"
-    echo "key = value report: ${log}"
+    echo "key = value report: ${log}, losses: ${loss_file}"
 }

@@ -1,12 +1,12 @@
 #!/bin/bash
 # Short performance run on one device (Ascend ModelZoo launcher convention): train for
-# --train_steps steps (default 60), no test pass.
-#   bash test/train_performance_1p.sh [--data_path=DIR] [--output_path=DIR] [--train_epochs=N]
-#                                     [--batch_size=N] [--precision_mode=MODE] [--image_size=N]
-#                                     [--train_steps=N]
-# Step time is the mean of the training sess.run calls after train.py's warm-up steps, read
-# from the [done] line of the train log (models/logparse.py). Prints the Final Performance
-# lines and writes test/output/${ASCEND_DEVICE_ID}/${CaseName}.log (key = value).
+# --train_steps steps (default 60), no test pass. Same arguments as train_full_1p.sh.
+#   bash test/train_performance_1p.sh [--data_path=DIR] [--batch_size=N] [--image_size=N]
+#        [--train_steps=N] [--precision_mode=MODE] ... (--help lists all)
+# Step time is the mean time per step of the training sess.run calls after train.py's warm-up
+# steps, read from the [done] line of the train log (models/logparse.py). Prints the Final
+# Performance lines and writes test/output/${ASCEND_DEVICE_ID}/${CaseName}.log (key = value)
+# and train_${CaseName}_loss.txt.
 cur_path=$(cd "$(dirname "$0")/.." && pwd)
 cd "${cur_path}" || exit 2
 source "${cur_path}/test/common.sh"
