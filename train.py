@@ -261,8 +261,8 @@ def build_config(a, data, saved):
 def import_tf():
     """TensorFlow and the graph modules, imported once the inputs have been checked."""
     tf = tf_v1()
-    from models import device, losses, model_tf
-    return tf, device, losses, model_tf
+    from models import device, losses, model_tf, pipeline
+    return tf, device, losses, model_tf, pipeline
 
 
 def export_inference_meta(tf, model_tf, cfg, ckpt_dir):
@@ -301,11 +301,10 @@ def npu_session_options(a, dev, loop):
             print('%s: NPU only, ignored on %s' % (', '.join(ignored), dev.upper()))
         return None
     paths = {}
-    for on, key, given, default in ((a.data_dump_flag, 'dump_path', a.data_dump_path, 'data_dump'),
-                                    (a.over_dump, 'overflow_path', a.over_dump_path,
-                                     'overflow_dump'),
-                                    (a.profiling, 'profiling_path', a.profiling_dump_path,
-                                     'profiling')):
+    for on, key, given, default in (
+            (a.data_dump_flag, 'dump_path', a.data_dump_path, 'data_dump'),
+            (a.over_dump, 'overflow_path', a.over_dump_path, 'overflow_dump'),
+            (a.profiling, 'profiling_path', a.profiling_dump_path, 'profiling')):
         if on:
             # the TF Adapter wants the folder to exist
             paths[key] = os.path.abspath(given or os.path.join(a.save_ckpt_Dir, default))
@@ -381,7 +380,7 @@ def main(argv=None):
         os.remove(p)
     if not os.path.isdir(ckpt_dir):
         os.makedirs(ckpt_dir)
-    tf, device, losses, model_tf = import_tf()
+    tf, device, losses, model_tf, pipeline = import_tf()
     restore_from = tf.train.latest_checkpoint(resume_dir) if resume_dir else None
     if resume_dir and not restore_from:
         raise InputError('%s: the checkpoint file names no readable checkpoint' % resume_dir)
@@ -404,7 +403,6 @@ def main(argv=None):
           % (a.batch_size, spe, a.num_epoch, total_steps, a.optimizer, a.learning_rate,
              cfg['mask_mode'], loop, '' if loop == 1 else 's'))
 
-    from models import pipeline
     tf.reset_default_graph()
     tf.set_random_seed(a.random_seed)
     h, w = cfg['image_size']
@@ -417,6 +415,7 @@ def main(argv=None):
     feature = tf.placeholder(tf.float32, shape + [2], name='feature')
     mask = tf.placeholder(tf.float32, shape, name='mask')
     pred_eval = model_tf.model_from_config(feature, mask, False, cfg)['dc%d' % cfg['Dc']]
+    weights = model_tf.model_variables()  # before the optimizer adds its slots
     global_step = tf.train.get_or_create_global_step()
     if a.optimizer == 'adam':
         opt = tf.train.AdamOptimizer(a.learning_rate)
@@ -459,7 +458,6 @@ def main(argv=None):
         if not init_from:
             raise InputError('--init_checkpoint %s: the checkpoint file names no readable '
                              'checkpoint' % a.init_checkpoint)
-        weights = model_tf.model_variables()
         ckpt.restore(tf, tf.train.Saver(weights), sess, init_from, weights)
         print('initialised the model weights from %s; step and optimizer start afresh'
               % init_from)

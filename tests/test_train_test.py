@@ -89,6 +89,9 @@ def test_init_checkpoint_starts_from_the_weights(tiny_model, tiny_data, tmp_path
     assert len(weights) >= 6
     for n in weights:
         np.testing.assert_allclose(new.get_tensor(n), start.get_tensor(n), rtol=1e-6, atol=1e-7)
+        # a fresh Adam after one step: m = 0.1 g, v = 0.001 g^2, so v = 0.1 m^2
+        m, v = new.get_tensor(n + '/Adam'), new.get_tensor(n + '/Adam_1')
+        np.testing.assert_allclose(v, 0.1 * m.astype(np.float64) ** 2, rtol=1e-4, atol=1e-30)
     assert json.load(open(os.path.join(d, 'config.json')))['init_checkpoint'] == tiny_model[0]
 
 
