@@ -13,7 +13,10 @@ Prints, for one configuration, with the session config train.py uses (models.dev
   * the time of the FFT/data-consistency part alone (forward + backward), as a share of a step;
   * inference ms per image at batch 1 and at batch N (the exported graph, train=False);
   * input-pipeline overhead: wall time per step with real HDF5 input through
-    models.pre_input.Batches + Prefetch (as train.py) vs feeding constant arrays;
+    models.pre_input.Batches + Prefetch (a feed_dict) vs feeding constant arrays;
+  * train.py's tf.data input (models.pipeline.TrainInput, the form the NPU sinks) vs that
+    feed_dict input: wall time per step of each in the same run, blocks interleaved, and their
+    ratio (--input_only runs this comparison alone);
   * peak RSS of this process, and the HDF5 streaming check: peak RSS of a subprocess reading a
     file through Batches + Prefetch vs one reading a 10x larger file;
   * with --peer, the PyTorch peer (peer_torch_dncn.py) on the same config in the same run and
@@ -62,6 +65,8 @@ def parse_args(argv):
     p.add_argument('--rss_images', type=int, default=32,
                    help='images in the small file of the streaming check (large: 10x)')
     p.add_argument('--skip_rss', action='store_true', help='skip the HDF5 streaming check')
+    p.add_argument('--input_only', action='store_true',
+                   help='only compare train.py\'s tf.data input with the feed_dict input')
     p.add_argument('--peer', action='store_true', help='also run the PyTorch peer')
     p.add_argument('--peer_script', default=PEER,
                    help='path of the peer script (default: $CASCADENET_PEER_SCRIPT)')
@@ -141,6 +146,73 @@ def median_time(fn, steps, warmup):
     return statistics.median(times)
 
 
+def cpu_model():
+    """The CPU's model name (as lscpu prints it), from /proc/cpuinfo."""
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except IOError:
+        pass
+    return 'unknown CPU'
+
+
+def input_compare(tf, config, a, cfg, batches):
+    """Wall and CPU time of each training step with train.py's tf.data input (TrainInput) and
+    with the feed_dict input it replaced (Batches + Prefetch thread): the same model, optimizer
+    and session config, one graph each, `a.steps * a.repeats` pairs of steps run alternately
+    (the order inside a pair alternating too), so a change in the machine's load falls on both.
+    Returns {'tf.data': [(wall, cpu) per step], 'feed_dict': [...]}, in seconds."""
+    from models import model_tf, pipeline
+
+    def build(use_pipeline):
+        graph = tf.Graph()
+        with graph.as_default():
+            tf.set_random_seed(0)
+            inputs = pipeline.TrainInput(batches) if use_pipeline else None
+            if inputs is not None:
+                f, l, m = inputs.feature, inputs.label, inputs.mask
+            else:
+                shape = [None, a.size, a.size]
+                f, l = (tf.placeholder(tf.float32, shape + [2]) for _ in range(2))
+                m = tf.placeholder(tf.float32, shape)
+            pred = model_tf.model_from_config(f, m, True, cfg)['dc%d' % a.nc]
+            loss = tf.reduce_mean(tf.square(pred - l))
+            fetches = [loss, tf.train.AdamOptimizer(1e-3).minimize(loss)]
+            sess = tf.Session(graph=graph, config=config)
+            sess.run(tf.global_variables_initializer())
+            if inputs is not None:
+                inputs.initialize(sess, 0)
+        return sess, fetches, (f, l, m)
+
+    data_sess, data_fetches, _ = build(True)
+    feed_sess, feed_fetches, (f, l, m) = build(False)
+    stream = pre_input.Prefetch(batches.from_step(0), size=3)
+
+    def feed_step():
+        b = next(stream)[2]
+        feed_sess.run(feed_fetches, {f: b['feature'], l: b['label'], m: b['mask']})
+
+    def timed(step):
+        t0, c0 = time.perf_counter(), time.process_time()
+        step()
+        return time.perf_counter() - t0, time.process_time() - c0
+
+    steps = [('feed_dict', feed_step), ('tf.data', lambda: data_sess.run(data_fetches))]
+    for _ in range(a.warmup):
+        for _, step in steps:
+            step()
+    times = {'tf.data': [], 'feed_dict': []}
+    for i in range(a.steps * a.repeats):
+        for name, step in (steps if i % 2 == 0 else steps[::-1]):
+            times[name].append(timed(step))
+    stream.close()
+    data_sess.close()
+    feed_sess.close()
+    return times
+
+
 def session_config(a):
     from models import device
     cfg = device.session_config('cpu', 'must_keep_origin_dtype', seed_threads=True)
@@ -210,11 +282,12 @@ def main(argv=None):
 
     config = session_config(a)
     print('config: D%d-C%d nf=%d, %dx%d, batch %d, %d timed steps (median), %d warm-up; '
-          'threads intra=%d inter=%d (0 = TF default); %d CPUs, load average %s'
+          'threads intra=%d inter=%d (0 = TF default); %d CPUs (%s), TensorFlow %s, '
+          'load average %s'
           % (a.nd, a.nc, a.nf, a.size, a.size, a.batch, a.steps, a.warmup,
              config.intra_op_parallelism_threads, config.inter_op_parallelism_threads,
-             os.cpu_count(), ' '.join('%.2f' % v for v in os.getloadavg())))
-    mm_before = matmul_gflops(tf, config)
+             os.cpu_count(), cpu_model(), tf.__version__,
+             ' '.join('%.2f' % v for v in os.getloadavg())))
 
     cfg = {'Dn': a.nd, 'Dc': a.nc, 'nf': a.nf, 'dc_mode': 'hard', 'batch_norm': False,
            'share_weights': False, 'random_seed': 0, 'image_size': [a.size, a.size]}
@@ -224,6 +297,24 @@ def main(argv=None):
     write_h5(h5, n_img, a.size)
     data = pre_input.H5Data(h5)
     batches = pre_input.Batches(data, a.batch, seed=0)
+    times = input_compare(tf, config, a, cfg, batches)
+    wall = dict((k, statistics.median(w for w, _ in v)) for k, v in times.items())
+    cpu = dict((k, statistics.median(c for _, c in v)) for k, v in times.items())
+    ratios = [d[0] / f[0] for d, f in zip(times['tf.data'], times['feed_dict'])]
+    print('train.py input, %d steps each, alternated: tf.data (TrainInput, getnext) median '
+          '%.1f ms/step (CPU %.1f ms), feed_dict (Batches + Prefetch) %.1f ms/step (CPU %.1f '
+          'ms): ratio of medians tf.data / feed_dict %.3f, median of per-pair ratios %.3f '
+          '(quartiles %.3f, %.3f); load average now %.2f'
+          % (len(ratios), 1e3 * wall['tf.data'], 1e3 * cpu['tf.data'],
+             1e3 * wall['feed_dict'], 1e3 * cpu['feed_dict'],
+             wall['tf.data'] / wall['feed_dict'], statistics.median(ratios),
+             np.percentile(ratios, 25), np.percentile(ratios, 75), os.getloadavg()[0]))
+    if a.input_only:
+        data.close()
+        os.remove(h5)
+        os.rmdir(tmp)
+        return 0
+    mm_before = matmul_gflops(tf, config)
     const = batches.batch(0, 0)
 
     tf.reset_default_graph()
