@@ -95,6 +95,27 @@ def test_init_checkpoint_starts_from_the_weights(tiny_model, tiny_data, tmp_path
     assert json.load(open(os.path.join(d, 'config.json')))['init_checkpoint'] == tiny_model[0]
 
 
+def test_read_error_mid_training_is_reported(tiny_data, tmp_path, monkeypatch, capsys):
+    """An InputError raised by the tf.data input's generator (here: reading the 4th batch)
+    ends training with its own one-line message and exit code 2, not TensorFlow's."""
+    from models import pre_input
+    from models.errors import InputError
+    batch = pre_input.Batches.batch
+
+    def failing(self, epoch, b):
+        if (epoch, b) == (0, 3):
+            raise InputError('%s: cannot read images [5, 9] (damaged chunk)' % self.data.path)
+        return batch(self, epoch, b)
+    monkeypatch.setattr(pre_input.Batches, 'batch', failing)
+    with pytest.raises(SystemExit) as e:
+        train.main(['--data_train_dir', tiny_data[0], '--batch_size', '4', '--log_every', '1',
+                    '--save_ckpt_Dir', str(tmp_path / 'c')] + TINY_MODEL)
+    out, err = capsys.readouterr()
+    assert e.value.code == 2
+    assert err == 'error: %s: cannot read images [5, 9] (damaged chunk)\n' % tiny_data[0]
+    assert [int(s['step']) for s in lines(out, 'step')] == [1, 2, 3]
+
+
 def test_existing_checkpoints_are_not_overwritten(tiny_model, tiny_data, tmp_path):
     d = str(tmp_path / 'ckpt')
     shutil.copytree(tiny_model[0], d)
