@@ -1,6 +1,6 @@
 """The training input as a tf.data pipeline: the form the Ascend NPU can sink.
 
-train.py reads its training batches through `train_input`: a `tf.data.Dataset.from_generator`
+train.py reads its training batches through `TrainInput`: a `tf.data.Dataset.from_generator`
 over `pre_input.Batches.from_step(start)`, an initializable iterator and a get_next op named
 `getnext`. On Ascend, with `enable_data_pre_proc` on, the TF Adapter moves that op to the device
 and keeps the dataset (the generator's PyFunc) on the host, feeding the device through a queue;

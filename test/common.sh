@@ -2,7 +2,7 @@
 # folders, the synthetic dataset when no data is given, and the ${CaseName}.log key = value report.
 Network="CascadeNet_ID2121_for_TensorFlow"
 export RANK_SIZE=1
-export RANK_ID=${RANK_ID:-0}
+export RANK_ID=0
 export ASCEND_DEVICE_ID=${ASCEND_DEVICE_ID:-0}
 
 usage() {
@@ -167,18 +167,18 @@ prepare_output() {
     return 0
 }
 
-# bind_prefix: with --bind_core, taskset to this rank's share of the CPU cores (ModelZoo:
-# cores RANK_ID*n/RANK_SIZE .. (RANK_ID+1)*n/RANK_SIZE-1 of n).
+# bind_prefix: with --bind_core, taskset to this rank's share of the cores the launcher may
+# use (ModelZoo: cores RANK_ID*n/RANK_SIZE .. (RANK_ID+1)*n/RANK_SIZE-1 of n; here of the n
+# cores in this process's affinity, which a container may restrict).
 bind_prefix=()
 set_bind_prefix() {
     bind_prefix=()
     name_bind=''
     if [ "${bind_core}" = True ]; then
-        local n first last
-        n=$(nproc)
-        first=$((RANK_ID * n / RANK_SIZE))
-        last=$(((RANK_ID + 1) * n / RANK_SIZE - 1))
-        bind_prefix=(taskset -c "${first}-${last}")
+        local cores
+        cores=$(python3 -c "import os; c = sorted(os.sched_getaffinity(0)); n = len(c); \
+print(','.join(str(x) for x in c[${RANK_ID} * n // ${RANK_SIZE}:(${RANK_ID} + 1) * n // ${RANK_SIZE}]))")
+        bind_prefix=(taskset -c "${cores}")
         name_bind=_bindcore
         echo "bind_core: ${bind_prefix[*]}"
     fi
