@@ -15,8 +15,8 @@ Prints, for one configuration, with the session config train.py uses (models.dev
   * input-pipeline overhead: wall time per step with real HDF5 input through
     models.pre_input.Batches + Prefetch (a feed_dict) vs feeding constant arrays;
   * train.py's tf.data input (models.pipeline.TrainInput, the form the NPU sinks) vs that
-    feed_dict input: wall time per step of each in the same run, blocks interleaved, and their
-    ratio (--input_only runs this comparison alone);
+    feed_dict input: wall and CPU time per step of each in the same run, blocks alternated
+    (ABBA), and their ratio (--input_only runs this comparison alone);
   * peak RSS of this process, and the HDF5 streaming check: peak RSS of a subprocess reading a
     file through Batches + Prefetch vs one reading a 10x larger file;
   * with --peer, the PyTorch peer (peer_torch_dncn.py) on the same config in the same run and
@@ -159,11 +159,13 @@ def cpu_model():
 
 
 def input_compare(tf, config, a, cfg, batches):
-    """Wall and CPU time of each training step with train.py's tf.data input (TrainInput) and
-    with the feed_dict input it replaced (Batches + Prefetch thread): the same model, optimizer
-    and session config, one graph each, `a.steps * a.repeats` pairs of steps run alternately
-    (the order inside a pair alternating too), so a change in the machine's load falls on both.
-    Returns {'tf.data': [(wall, cpu) per step], 'feed_dict': [...]}, in seconds."""
+    """Wall and CPU time per training step with train.py's tf.data input (TrainInput) and with
+    the feed_dict input it replaced (Batches + Prefetch thread): the same model, optimizer and
+    session config, one graph each, `a.repeats` pairs of blocks of `a.steps` timed steps (after
+    `a.warmup` untimed ones), the order inside a pair alternating (ABBA), so a change in the
+    machine's load falls on both. Blocks, not single steps alternated: each input's background
+    work (reading and undersampling the next batches) then falls in its own block.
+    Returns {'tf.data': [(wall, cpu) per block], 'feed_dict': [...]}, seconds per step."""
     from models import model_tf, pipeline
 
     def build(use_pipeline):
@@ -188,26 +190,32 @@ def input_compare(tf, config, a, cfg, batches):
 
     data_sess, data_fetches, _ = build(True)
     feed_sess, feed_fetches, (f, l, m) = build(False)
-    stream = pre_input.Prefetch(batches.from_step(0), size=3)
 
-    def feed_step():
-        b = next(stream)[2]
-        feed_sess.run(feed_fetches, {f: b['feature'], l: b['label'], m: b['mask']})
-
-    def timed(step):
-        t0, c0 = time.perf_counter(), time.process_time()
-        step()
-        return time.perf_counter() - t0, time.process_time() - c0
-
-    steps = [('feed_dict', feed_step), ('tf.data', lambda: data_sess.run(data_fetches))]
-    for _ in range(a.warmup):
-        for _, step in steps:
+    def block(step):
+        for _ in range(a.warmup):
             step()
+        t0, c0 = time.perf_counter(), time.process_time()
+        for _ in range(a.steps):
+            step()
+        return ((time.perf_counter() - t0) / a.steps, (time.process_time() - c0) / a.steps)
+
+    def feed_block():
+        stream = pre_input.Prefetch(batches.from_step(0), size=3)
+
+        def step():
+            b = next(stream)[2]
+            feed_sess.run(feed_fetches, {f: b['feature'], l: b['label'], m: b['mask']})
+        try:
+            return block(step)
+        finally:
+            stream.close()
+
     times = {'tf.data': [], 'feed_dict': []}
-    for i in range(a.steps * a.repeats):
-        for name, step in (steps if i % 2 == 0 else steps[::-1]):
-            times[name].append(timed(step))
-    stream.close()
+    runs = [('feed_dict', feed_block),
+            ('tf.data', lambda: block(lambda: data_sess.run(data_fetches)))]
+    for r in range(a.repeats):
+        for name, run in (runs if r % 2 == 0 else runs[::-1]):
+            times[name].append(run())
     data_sess.close()
     feed_sess.close()
     return times
@@ -301,11 +309,11 @@ def main(argv=None):
     wall = dict((k, statistics.median(w for w, _ in v)) for k, v in times.items())
     cpu = dict((k, statistics.median(c for _, c in v)) for k, v in times.items())
     ratios = [d[0] / f[0] for d, f in zip(times['tf.data'], times['feed_dict'])]
-    print('train.py input, %d steps each, alternated: tf.data (TrainInput, getnext) median '
+    print('train.py input, %d pairs of %d-step blocks: tf.data (TrainInput, getnext) median '
           '%.1f ms/step (CPU %.1f ms), feed_dict (Batches + Prefetch) %.1f ms/step (CPU %.1f '
           'ms): ratio of medians tf.data / feed_dict %.3f, median of per-pair ratios %.3f '
           '(quartiles %.3f, %.3f); load average now %.2f'
-          % (len(ratios), 1e3 * wall['tf.data'], 1e3 * cpu['tf.data'],
+          % (len(ratios), a.steps, 1e3 * wall['tf.data'], 1e3 * cpu['tf.data'],
              1e3 * wall['feed_dict'], 1e3 * cpu['feed_dict'],
              wall['tf.data'] / wall['feed_dict'], statistics.median(ratios),
              np.percentile(ratios, 25), np.percentile(ratios, 75), os.getloadavg()[0]))
