@@ -13,7 +13,8 @@ tile is at least MIN_TILE pixels on its shorter side (small images are upscaled 
 factor, pixels kept square and sharp). The figure's layout is fixed in pixels, so a figure's
 size depends only on the image size; every function returns what it drew:
 {'size': (width, height) in pixels, 'titles': [suptitle, tile titles...],
- 'tiles': {name: (x, y, w, h) in pixels from the top-left corner}}. The titles also go into the
+ 'tiles': {name: (x, y, w, h) in pixels from the top-left corner},
+ 'scales': {'grey': (0, 1), 'error': (0, vmax)}, the colour bars' limits (panels only)}. The titles also go into the
 PNG's text chunk 'Description', one a line, so a file can be checked without its figure code
 (titles are plain ASCII: PNG text chunks are Latin-1).
 """
@@ -67,7 +68,8 @@ def tile_shape(h, w):
 
 
 def _grey(ax, img, top, title):
-    ax.imshow(img, cmap='gray', vmin=0.0, vmax=top, interpolation='nearest', aspect='auto')
+    ax.imshow(img / top, cmap='gray', vmin=0.0, vmax=1.0, interpolation='nearest',
+              aspect='auto')
     ax.set_axis_off()
     ax.set_title(title, fontsize=FONT)
     return ax.images[-1]
@@ -122,7 +124,8 @@ def summary_title(what, row):
 def _image_rows(fig, axes, y0, zf, re, gt, mask, top, row, frame_note=''):
     """Two rows of tiles from pixel y0: GT | IN | RE, then mask | |IN - GT| | |RE - GT|,
     with a grey and an error colour bar; frame_note (e.g. ', frame 4') follows the first row's
-    names. Returns (titles, tiles, {name: axes}, y below)."""
+    names. Returns (titles, tiles, {name: axes}, {'grey': limits, 'error': limits} of the
+    colour bars, y below)."""
     th, tw = tile_shape(*gt.shape)
     e_in, e_re = np.abs(zf - gt), np.abs(re - gt)
     vmax = error_scale(e_in, top)
@@ -155,7 +158,8 @@ def _image_rows(fig, axes, y0, zf, re, gt, mask, top, row, frame_note=''):
     xb = MARGIN + 3 * tw + 3 * GAP
     _colour_bar(fig, axes, drawn['re'], xb, ys[0], th, '|image| / max |GT|')
     _colour_bar(fig, axes, drawn['err_re'], xb, ys[1], th, '|error| / max |GT|')
-    return titles, tiles, axs, ys[1] + th
+    scales = {'grey': drawn['re'].get_clim(), 'error': drawn['err_re'].get_clim()}
+    return titles, tiles, axs, scales, ys[1] + th
 
 
 def panel_size(h, w, frames=None):
@@ -182,10 +186,11 @@ def image_panel(out, feature, pred, label, mask, row, index=None):
                                                 gt.shape[1]), row)
     fig.text(MARGIN / float(width), 1.0 - 8.0 / height, head, fontsize=FONT + 1,
              va='top', ha='left', weight='bold')
-    titles, tiles, _, _ = _image_rows(fig, axes, SUPTITLE_H, zf, re, gt, mask, top, row)
+    titles, tiles, _, scales, _ = _image_rows(fig, axes, SUPTITLE_H, zf, re, gt, mask, top,
+                                              row)
     titles = [head] + titles
     _save(fig, out, titles)
-    return {'size': (width, height), 'titles': titles, 'tiles': tiles}
+    return {'size': (width, height), 'titles': titles, 'tiles': tiles, 'scales': scales}
 
 
 def xt_column(w):
@@ -260,8 +265,8 @@ def sequence_panel(out, feature, pred, label, mask, row, frame_rows, frame=None,
     fig.text(MARGIN / float(width), 1.0 - 8.0 / height, head, fontsize=FONT + 1,
              va='top', ha='left', weight='bold')
     col = xt_column(w)
-    titles, tiles, axs, y = _image_rows(fig, axes, SUPTITLE_H, zf[t], re[t], gt[t], mask[t],
-                                        top, frame_rows[t], ', frame %d' % t)
+    titles, tiles, axs, scales, y = _image_rows(fig, axes, SUPTITLE_H, zf[t], re[t], gt[t],
+                                                mask[t], top, frame_rows[t], ', frame %d' % t)
     titles[0] += '\ndashed: column %d, the x-t profiles' % col
     axs['gt'].set_title(titles[0], fontsize=FONT)
     axs['gt'].axvline(col, color='yellow', ls='--', lw=0.8)
@@ -281,7 +286,7 @@ def sequence_panel(out, feature, pred, label, mask, row, frame_rows, frame=None,
                                   [r['psnr_re'] for r in frame_rows], t))
     titles = [head] + titles
     _save(fig, out, titles)
-    return {'size': (width, height), 'titles': titles, 'tiles': tiles}
+    return {'size': (width, height), 'titles': titles, 'tiles': tiles, 'scales': scales}
 
 
 def save_panel(out, item, mask, row, frame_rows=None, frame=None):
@@ -301,6 +306,7 @@ def training_curves(out, history, label=''):
     scale, with each epoch's mean as dots), validation PSNR per epoch and validation SSIM per
     epoch, RE solid and IN (zero-filled, the level to beat) dashed; cPSNR too when the [val]
     lines carry it. Returns the layout dict (no tiles)."""
+    from matplotlib.ticker import MaxNLocator
     width, height = CURVES_SIZE
     fig, axes = _figure(width, height)
     head = 'training curves%s' % (': ' + label if label else '')
@@ -355,6 +361,7 @@ def training_curves(out, history, label=''):
         ax.grid(True, alpha=0.3)
         if ax is not ax_loss:
             ax.set_xlabel('epoch', fontsize=FONT)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=FONT - 1, framealpha=0.9)
     _save(fig, out, titles)

@@ -59,11 +59,12 @@ def inferno_values(rgb, vmax):
 
 
 def case_2d(n=32):
-    """A phantom, its 4x mask, zero-filled input and a noisy 'reconstruction', two-channel."""
-    g = synthetic.phantom(n, seed=0, index=3)
+    """A phantom, its 4x mask, zero-filled input and a noisy 'reconstruction', two-channel;
+    magnitudes far from 1, as raw k-space data has them."""
+    g = 3e-4 * synthetic.phantom(n, seed=0, index=3)
     m = masks.make_mask('cartesian', (n, n), 4.0, 4, seed=1)
     rng = np.random.default_rng(0)
-    re = g + 0.02 * (rng.standard_normal(g.shape) + 1j * rng.standard_normal(g.shape))
+    re = g + 6e-6 * (rng.standard_normal(g.shape) + 1j * rng.standard_normal(g.shape))
     f, p, l = (pre_input.to_two_channel(x) for x in (pre_input.undersample(g, m), re, g))
     return f, p, l, m
 
@@ -92,6 +93,8 @@ def test_image_panel_pixels_scales_and_titles(tmp_path):
     np.testing.assert_array_equal(got, np.fft.fftshift(m) > 0.5)
     # both error maps on one scale: the 99th percentile of the zero-filled error
     vmax = np.percentile(np.abs(zf - gt) / top, 99)
+    assert info['scales']['grey'] == (0, 1)   # what the colour bars are labelled with
+    assert info['scales']['error'] == pytest.approx((0, vmax), rel=1e-6)
     for name, ref in (('err_in', zf), ('err_re', re)):
         got = inferno_values(block_centres(crop(img, info['tiles'][name]), 32, 32), vmax)
         np.testing.assert_allclose(got, np.clip(np.abs(ref - gt) / top, 0, vmax),
@@ -330,13 +333,13 @@ def chromium():
     return os.environ.get('CASCADENET_CHROMIUM') or shutil.which('chromium')
 
 
-def test_report_renders_in_a_headless_browser(tested):
+def test_report_renders_in_a_headless_browser(request):
     exe = chromium()
     if not exe:
         if os.environ.get('CI'):
             pytest.fail('chromium is needed for this test in CI (.ci/run installs it)')
         pytest.skip('no chromium (apt-get install chromium)')
-    out, _ = tested
+    out, _ = request.getfixturevalue('tested')
     shot = os.path.join(out, 'screenshot.png')
     profile = tempfile.mkdtemp()
     try:
