@@ -18,6 +18,7 @@ import pytest
 from PIL import Image
 
 import test as test_script
+from conftest import ROOT
 from models import evaluate, logparse, masks, plots, pre_input, report, runlog
 from models.data import synthetic
 
@@ -248,7 +249,7 @@ def test_report_cli_on_checkpoint_and_launcher_folders(tiny_model, tmp_path):
     for folder in (ck, launcher):
         r = subprocess.run([sys.executable, '-m', 'models.report', folder],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           universal_newlines=True, cwd=os.path.dirname(test_script.__file__))
+                           universal_newlines=True, cwd=ROOT)
         assert r.returncode == 0, r.stderr
         assert 'training curves: %s' % os.path.join(folder, report.CURVES) in r.stdout
         assert '12 steps, 8 validations' in r.stdout
@@ -259,7 +260,7 @@ def test_report_cli_on_checkpoint_and_launcher_folders(tiny_model, tmp_path):
     for bad in (empty, str(tmp_path / 'missing')):
         r = subprocess.run([sys.executable, '-m', 'models.report', bad], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, universal_newlines=True,
-                           cwd=os.path.dirname(test_script.__file__))
+                           cwd=ROOT)
         assert r.returncode == 2 and r.stderr.startswith('error:'), r.stderr
 
 
