@@ -1,14 +1,15 @@
 """Evaluate a trained cascade on an HDF5 test set.
 
-  python test.py --save_ckpt_Dir save_ckpt --data_test_dir data/x_test_acc4.hdf5 [--plot]
+  python test.py --save_ckpt_Dir save_ckpt --data_test_dir data/x_test_acc4.hdf5 [--plot] [--report]
 
 Restores the latest checkpoint in --save_ckpt_Dir into the inference graph saved there
 (modelTst.meta, built from config.json), so no model flags need repeating. Prints
 `Avg PSNR: IN <zero-filled> RE <reconstruction>` (and SSIM, MSE, NMSE), writes a per-image CSV,
-a JSON summary and, with --plot, PNG panels zero-filled | reconstruction | ground truth | error.
-For a dynamic (2D+t) model the figures are per sequence (frames averaged); per-frame metrics
-go to metrics_frames.csv and the summary, and --plot writes a frame strip and an x-t profile
-of each plotted sequence.
+a JSON summary, with --plot labelled PNG panels (mask, zero-filled, reconstruction, ground
+truth, error maps, with each image's PSNR/SSIM) and with --report a one-page report.html
+(models/report.py). For a dynamic (2D+t) model the figures are per sequence (frames averaged);
+per-frame metrics go to metrics_frames.csv and the summary, and a sequence's panel shows one
+frame, the x-t profiles and the PSNR of every frame.
 """
 import glob
 import os
@@ -17,7 +18,7 @@ import time
 
 from models import config as cfgmod
 from models import ckpt as ckpt_mod
-from models import evaluate, pre_input
+from models import evaluate, plots, pre_input, report
 from models.errors import ArgumentParser, InputError, bool_flag, exit_on_input_error, str2bool
 from models.tfv1 import tf_v1
 
@@ -36,6 +37,10 @@ def parse_args(argv):
     p.add_argument('--output_dir', default='', help='default: <save_ckpt_Dir>/test_results')
     bool_flag(p, 'plot', False, 'write PNG panels')
     p.add_argument('--plot_count', type=int, default=8, help='panels to write with --plot')
+    p.add_argument('--plot_frame', type=int, default=None,
+                   help='dynamic: the frame a panel shows (default: the middle one)')
+    bool_flag(p, 'report', False, 'write report.html (summary, training curves, the 5 worst '
+              'and 5 best images, configuration)')
     p.add_argument('--Dn', type=int, default=None, help='must agree with the saved model')
     p.add_argument('--Dc', type=int, default=None, help='must agree with the saved model')
     p.add_argument('--nf', type=int, default=None, help='must agree with the saved model')
@@ -89,6 +94,9 @@ def main(argv=None):
     if a.image_size is not None and (a.image_size[0], a.image_size[-1]) != (h, w):
         raise InputError('--image_size %s does not match the saved model (%dx%d)'
                          % ('x'.join(map(str, a.image_size)), h, w))
+    if a.plot_frame is not None and not (dynamic and 0 <= a.plot_frame < cfg['frames']):
+        raise InputError('--plot_frame %d: %s' % (a.plot_frame, 'frames are 0..%d' % (
+            cfg['frames'] - 1) if dynamic else 'the model in %s is 2D' % d))
     out_dir = a.output_dir or os.path.join(d, 'test_results')
 
     tf = tf_v1()
@@ -117,6 +125,7 @@ def main(argv=None):
 
     batches = pre_input.Batches(data, a.batch_size, shuffle=False, drop_remainder=False)
     rows, frames, times = [], [], []
+    extremes = report.Extremes(5) if a.report else None
 
     def predict(f, m):
         t0 = time.perf_counter()
@@ -124,19 +133,19 @@ def main(argv=None):
         times.append((time.perf_counter() - t0) / len(f))
         return out
 
+    def mask_of(i):
+        return data.read([i])[1][0]  # the file's mask: the one test batches use
+
     for n, item in enumerate(evaluate.reconstruct(predict, batches)):
         rows.append(evaluate.image_row(*item))
+        item_frames = evaluate.frame_rows(*item) if dynamic else None
         if dynamic:
-            frames.extend(evaluate.frame_rows(*item))
+            frames.extend(item_frames)
         if a.plot and n < a.plot_count:
-            if dynamic:
-                evaluate.save_png(os.path.join(out_dir, 'strip_%05d.png' % item[0]),
-                                  evaluate.frame_strip(item[1], item[2], item[3]))
-                evaluate.save_png(os.path.join(out_dir, 'xt_%05d.png' % item[0]),
-                                  evaluate.xt_profile(item[1], item[2], item[3]))
-            else:
-                evaluate.save_png(os.path.join(out_dir, 'panel_%05d.png' % item[0]),
-                                  evaluate.panel(item[1], item[2], item[3]))
+            plots.save_panel(os.path.join(out_dir, 'panel_%05d.png' % item[0]), item,
+                             mask_of(item[0]), rows[-1], item_frames, a.plot_frame)
+        if extremes is not None:
+            extremes.add(rows[-1], item, item_frames)
     sess.close()
     s = evaluate.summarize(rows)
     s.update({'checkpoint': ckpt, 'data': os.path.abspath(data.path), 'images': len(rows),
@@ -152,12 +161,14 @@ def main(argv=None):
     evaluate.write_json(os.path.join(out_dir, 'summary.json'), s)
     for line in evaluate.summary_lines(s):
         print(line)
-    plots = ('strip_*.png, xt_*.png' if dynamic else 'panel_*.png')
     print('per-%s metrics: %s%s, summary: %s%s'
           % ('sequence' if dynamic else 'image', os.path.join(out_dir, 'metrics.csv'),
              ' (per frame: metrics_frames.csv)' if dynamic else '',
              os.path.join(out_dir, 'summary.json'),
-             ', plots: %s/%s' % (out_dir, plots) if a.plot else ''))
+             ', plots: %s/panel_*.png' % out_dir if a.plot else ''))
+    if extremes is not None:
+        print('report: %s' % report.write_report(os.path.join(out_dir, report.REPORT), s,
+                                                 extremes, mask_of, cfg, d, vars(a)))
     return s
 
 

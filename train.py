@@ -4,7 +4,8 @@
   python train.py --data_train_dir data/x_train_acc4.hdf5 --data_test_dir data/x_test_acc4.hdf5
 
 Checkpoints, config.json (the model configuration) and modelTst.meta (the inference graph)
-go into --save_ckpt_Dir, where test.py and ckpt_to_pb.py look for them.
+go into --save_ckpt_Dir, where test.py and ckpt_to_pb.py look for them; so do train_log.txt
+(what this script prints, appended across resumes) and, at the end, training_curves.png.
 """
 import glob
 import os
@@ -15,7 +16,7 @@ import time
 import numpy as np
 
 from models import config as cfgmod
-from models import ckpt, evaluate, masks, pre_input
+from models import ckpt, evaluate, masks, pre_input, report, runlog
 from models.data import h5writer
 from models.errors import (ArgumentParser, InputError, TrainingStopped, bool_flag,
                            exit_on_input_error, str2bool)
@@ -258,6 +259,13 @@ def copy_tree(src, dst):
 @exit_on_input_error
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
+    with runlog.Tee() as log:
+        return train(a, log)
+
+
+def train(a, log):
+    """Train with the parsed flags `a`; `log` (a runlog.Tee) is opened in the checkpoint
+    folder once the inputs have been checked."""
     t_start = time.time()
     saved, resume_dir, stale = prepare_ckpt_dir(a)
     train_path, test_path = resolve_data(a)
@@ -279,6 +287,7 @@ def main(argv=None):
         os.remove(p)
     if not os.path.isdir(ckpt_dir):
         os.makedirs(ckpt_dir)
+    log.open(os.path.join(ckpt_dir, runlog.FILE))
     tf, device, losses, model_tf = import_tf()
     restore_from = tf.train.latest_checkpoint(resume_dir) if resume_dir else None
     if resume_dir and not restore_from:
@@ -344,6 +353,7 @@ def main(argv=None):
         ckpt.restore(tf, saver, sess, restore_from, tf.global_variables())
         print('resumed from %s at step %d' % (restore_from, sess.run(global_step)))
     start_step = int(sess.run(global_step))
+    print('[run] start_step=%d' % start_step)  # models.logparse.history: a new run from here
     writer = tf.summary.FileWriter(ckpt_dir, sess.graph if not restore_from else None)
 
     def save(step):
@@ -425,6 +435,9 @@ def main(argv=None):
     train_time = time.time() - t_train
     print('[done] steps=%d epochs=%.2f train_time=%.1f %s'
           % (step, step / float(spe), train_time, Timer.fmt(timer.total, a.batch_size)))
+    curves = report.training_curves(ckpt_dir)
+    if curves:
+        print('training curves: %s' % curves)
     if a.train_url and os.path.abspath(a.train_url) != os.path.abspath(ckpt_dir):
         copy_tree(ckpt_dir, a.train_url)
         print('copied %s to %s' % (ckpt_dir, a.train_url))
