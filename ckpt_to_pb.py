@@ -8,6 +8,8 @@ shapes): `feature` (batch, H, W, 2) float32, `mask` (batch, H, W) float32 -> `pr
 (batch, H, W, 2). H, W default to the training size. A dynamic (2D+t) model gets `feature`
 (batch, T, H, W, 2), `mask` (batch, T, H, W) -> `predTst` (batch, T, H, W, 2), T = the
 training data's frame count (config.json `frames`). Prints the ATC and msame commands for it.
+A folder of the Ascend port's own checkpoints (no config.json) is frozen with --preset port,
+--image_size and, if it is not D11-C5, --Dn/--Dc.
 """
 import os
 import sys

@@ -3,7 +3,8 @@
   python test.py --save_ckpt_Dir save_ckpt --data_test_dir data/x_test_acc4.hdf5 [--plot] [--report]
 
 Restores the latest checkpoint in --save_ckpt_Dir into the inference graph saved there
-(modelTst.meta, built from config.json), so no model flags need repeating. Prints
+(modelTst.meta, built from config.json), so no model flags need repeating; a folder of the
+Ascend port's own checkpoints (no config.json) is read with --preset port. Prints
 `Avg PSNR: IN <zero-filled> RE <reconstruction>` (and SSIM, MSE, NMSE), writes a per-image CSV,
 a JSON summary, with --plot labelled PNG panels (mask, zero-filled, reconstruction, ground
 truth, error maps, with each image's PSNR/SSIM) and with --report a one-page report.html
