@@ -3,7 +3,8 @@
   python test.py --save_ckpt_Dir save_ckpt --data_test_dir data/x_test_acc4.hdf5 [--plot] [--report]
 
 Restores the latest checkpoint in --save_ckpt_Dir into the inference graph saved there
-(modelTst.meta, built from config.json), so no model flags need repeating. Prints
+(modelTst.meta, built from config.json), so no model flags need repeating; a folder of the
+Ascend port's own checkpoints (no config.json) is read with --preset port. Prints
 `Avg PSNR: IN <zero-filled> RE <reconstruction>` (and SSIM, MSE, NMSE), writes a per-image CSV,
 a JSON summary, with --plot labelled PNG panels (mask, zero-filled, reconstruction, ground
 truth, error maps, with each image's PSNR/SSIM) and with --report a one-page report.html
@@ -18,7 +19,7 @@ import time
 
 from models import config as cfgmod
 from models import ckpt as ckpt_mod
-from models import evaluate, plots, pre_input, report
+from models import evaluate, plots, pre_input, presets, report
 from models.errors import ArgumentParser, InputError, bool_flag, exit_on_input_error, str2bool
 from models.tfv1 import tf_v1
 
@@ -41,6 +42,9 @@ def parse_args(argv):
                    help='dynamic: the frame a panel shows (default: the middle one)')
     bool_flag(p, 'report', False, 'write report.html (summary, training curves, the 5 worst '
               'and 5 best images, configuration)')
+    p.add_argument('--preset', default=None, choices=presets.NAMES,
+                   help='must agree with the saved model; for a folder without config.json '
+                   '(the port\'s checkpoints) the model to build (with --Dn/--Dc/--nf)')
     p.add_argument('--Dn', type=int, default=None, help='must agree with the saved model')
     p.add_argument('--Dc', type=int, default=None, help='must agree with the saved model')
     p.add_argument('--nf', type=int, default=None, help='must agree with the saved model')
@@ -72,13 +76,16 @@ def resolve_test_file(a):
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
     d = a.save_ckpt_Dir
-    cfg = cfgmod.load(d)
-    given = {'Dn': a.Dn, 'Dc': a.Dc, 'nf': a.nf, 'dc_mode': a.dc_mode,
+    given = {'preset': a.preset, 'Dn': a.Dn, 'Dc': a.Dc, 'nf': a.nf, 'dc_mode': a.dc_mode,
              'batch_norm': a.batch_norm, 'share_weights': a.share_weights}
-    cfgmod.resolve_arch(given, cfg, cfgmod.path(d))
-    if not os.path.isfile(os.path.join(d, META)):
-        raise InputError('%s: no %s (the inference graph train.py writes)' % (d, META))
-    data = pre_input.H5Data(resolve_test_file(a))
+    cfg, from_file = cfgmod.load_or_preset(d, a.preset, given)
+    if from_file:
+        cfgmod.resolve_arch(given, cfg, cfgmod.path(d))
+        if not os.path.isfile(os.path.join(d, META)):
+            raise InputError('%s: no %s (the inference graph train.py writes)' % (d, META))
+    data = pre_input.H5Data(resolve_test_file(a), cfg['label_scale'])
+    if not from_file:
+        cfg['image_size'] = list(data.shape[-2:])
     h, w = cfg['image_size']
     if data.shape[-2:] != (h, w):
         raise InputError('%s: images are %dx%d but the model in %s was built for %dx%d'
@@ -100,18 +107,24 @@ def main(argv=None):
     out_dir = a.output_dir or os.path.join(d, 'test_results')
 
     tf = tf_v1()
-    ckpt = tf.train.latest_checkpoint(d)
+    ckpt = ckpt_mod.latest(tf, d)
     if not ckpt:
         raise InputError('%s: no checkpoint (expected model-<step>.index and a checkpoint file)'
                          % d)
     if not os.path.isdir(out_dir):
         os.makedirs(out_dir)
-    graph = tf.Graph()
-    with graph.as_default():
-        saver = tf.train.import_meta_graph(os.path.join(d, META), clear_devices=True)
-        feature = graph.get_tensor_by_name('feature:0')
-        mask = graph.get_tensor_by_name('mask:0')
-        pred = graph.get_tensor_by_name('predTst:0')
+    if from_file:
+        graph = tf.Graph()
+        with graph.as_default():
+            saver = tf.train.import_meta_graph(os.path.join(d, META), clear_devices=True)
+            feature = graph.get_tensor_by_name('feature:0')
+            mask = graph.get_tensor_by_name('mask:0')
+            pred = graph.get_tensor_by_name('predTst:0')
+    else:  # no modelTst.meta of ours: the graph is built from the preset
+        from models import model_tf
+        graph, feature, mask, pred = model_tf.build_inference_graph(cfg)
+        with graph.as_default():
+            saver = tf.train.Saver(model_tf.model_variables(graph))
     from models import device
     dev = device.detect_device()
     sess = tf.Session(graph=graph, config=device.session_config(
