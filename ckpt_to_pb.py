@@ -8,11 +8,15 @@ shapes): `feature` (batch, H, W, 2) float32, `mask` (batch, H, W) float32 -> `pr
 (batch, H, W, 2). H, W default to the training size. A dynamic (2D+t) model gets `feature`
 (batch, T, H, W, 2), `mask` (batch, T, H, W) -> `predTst` (batch, T, H, W, 2), T = the
 training data's frame count (config.json `frames`). Prints the ATC and msame commands for it.
+A folder of the Ascend port's own checkpoints (no config.json) is frozen with --preset port,
+--image_size and, if it is not D11-C5, --Dn/--Dc.
 """
 import os
 import sys
 
+from models import ckpt as ckpt_mod
 from models import config as cfgmod
+from models import presets
 from models.errors import ArgumentParser, InputError, bool_flag, exit_on_input_error
 from models.tfv1 import tf_v1
 
@@ -25,6 +29,12 @@ def parse_args(argv):
                    help='input size fixed in the graph (default: the training size)')
     p.add_argument('--batch', type=int, default=1, help='batch size fixed in the graph')
     p.add_argument('--soc_version', default='Ascend310', help='for the printed ATC command')
+    p.add_argument('--preset', default=None, choices=presets.NAMES,
+                   help='for a folder without config.json (the port\'s checkpoints): the model '
+                   'to build, with --Dn/--Dc/--nf and --image_size')
+    p.add_argument('--Dn', type=int, default=None, help='with --preset, no config.json')
+    p.add_argument('--Dc', type=int, default=None, help='with --preset, no config.json')
+    p.add_argument('--nf', type=int, default=None, help='with --preset, no config.json')
     bool_flag(p, 'overwrite', False, 'replace an existing --output')
     a = p.parse_args(argv)
     if a.batch < 1:
@@ -38,7 +48,15 @@ def parse_args(argv):
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
     d = a.save_ckpt_Dir
-    cfg = cfgmod.load(d)
+    given = {'preset': a.preset, 'Dn': a.Dn, 'Dc': a.Dc, 'nf': a.nf}
+    cfg, from_file = cfgmod.load_or_preset(d, a.preset, given)
+    if from_file:
+        cfgmod.resolve_arch(given, cfg, cfgmod.path(d))
+    elif a.image_size is None:
+        raise InputError('%s has no %s: give --image_size H [W], the size to fix in the graph'
+                         % (d, cfgmod.FILE))
+    else:
+        cfg['image_size'] = [a.image_size[0], a.image_size[-1]]
     if os.path.exists(a.output) and not a.overwrite:
         raise InputError('--output %s: file exists; pass --overwrite to replace it' % a.output)
     out_dir = os.path.dirname(a.output)
@@ -46,7 +64,7 @@ def main(argv=None):
         raise InputError('--output %s: folder %s does not exist' % (a.output, out_dir))
     tf = tf_v1()
     from models import export
-    ckpt = tf.train.latest_checkpoint(d)
+    ckpt = ckpt_mod.latest(tf, d)
     if not ckpt:
         raise InputError('%s: no checkpoint (expected model-<step>.index and a checkpoint file)'
                          % d)

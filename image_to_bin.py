@@ -10,7 +10,7 @@ Dynamic (2D+t) data: one file per sequence, feature/label (T, H, W, 2) and mask 
 import os
 import sys
 
-from models import bins, pre_input
+from models import bins, pre_input, presets
 from models.errors import ArgumentParser, InputError, bool_flag, exit_on_input_error
 
 
@@ -19,6 +19,9 @@ def parse_args(argv):
     p.add_argument('--data_test_dir', default='', help='test HDF5 file')
     p.add_argument('--output_dir', default='bins', help='folder for feature/, mask/, label/')
     p.add_argument('--count', type=int, default=None, help='only the first COUNT images')
+    p.add_argument('--preset', default=presets.DEFAULT, choices=presets.NAMES,
+                   help='the preset of the model the inputs are for: integer (e.g. uint8) '
+                   'labels are scaled as that preset trains on them (port: kept 0-255)')
     bool_flag(p, 'overwrite', False, 'write into a non-empty --output_dir')
     a = p.parse_args(argv)
     if a.count is not None and a.count < 1:
@@ -31,7 +34,7 @@ def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
     if not a.data_test_dir:
         raise InputError('no test data: give --data_test_dir FILE')
-    data = pre_input.H5Data(a.data_test_dir)
+    data = pre_input.H5Data(a.data_test_dir, presets.PRESETS[a.preset]['label_scale'])
     bins.prepare_dir(a.output_dir, a.overwrite)
     for sub in bins.FOLDERS:
         bins.prepare_dir(os.path.join(a.output_dir, sub), True)

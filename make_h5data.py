@@ -6,16 +6,19 @@
   python make_h5data.py --synthetic 40 --frames 16 --image_size 48 --output_dir data   # 2D+t
   python make_h5data.py --synthetic 40 --frames 16 --image_size 48 --motion global  # moving FOV
   python make_h5data.py --cine_file cardiac.mat --key seq --window 16 --stride 8
+  python make_h5data.py --image_dir chest/ --mask_file mask_acc3.hdf5 --layout port  # as the port
 
 Writes <output_dir>/<name>_train_acc<acc>.hdf5 and <name>_test_acc<acc>.hdf5. Each image is
 scaled to max |x| = 1 (the factor is kept in `scale`) and gets a fixed undersampling mask
-seeded by its name.
+seeded by its name, or --mask_file's one mask. --layout port writes the Ascend port's files
+(uint8 0-255 labels, a float64 mask per image, datasets label and mask only).
 """
 import os
 import sys
 
 from models import masks
 from models.data import convert, dynamic_sources, formats, h5writer
+from models.data.h5writer import LAYOUTS
 from models.errors import ArgumentParser, InputError, bool_flag, exit_on_input_error
 
 
@@ -47,6 +50,13 @@ def parse_args(argv):
     p.add_argument('--acc', type=float, default=4.0, help='acceleration factor')
     p.add_argument('--sample_n', type=int, default=8, help='fully sampled central lines')
     p.add_argument('--mask_type', default='cartesian', choices=masks.MASK_TYPES)
+    p.add_argument('--mask_file', default=None, metavar='FILE',
+                   help='2-D data: one stored mask for every image (HDF5 dataset \'mask\', '
+                   '(H, W) or one repeated (N, H, W), e.g. the port\'s mask_acc3.hdf5); replaces '
+                   '--mask_type/--acc/--sample_n, and the files are named by its acceleration')
+    p.add_argument('--layout', default='ours', choices=LAYOUTS,
+                   help='ours (default: complex64/float32 labels, scale, name) or port (the '
+                   'port\'s files: uint8 0-255 labels, float64 mask per image, nothing else)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--split', type=float, default=0.8, help='fraction of images for training')
     p.add_argument('--noise', type=float, default=0.0,
@@ -70,13 +80,19 @@ def parse_args(argv):
         p.error('--window and --stride apply to --cine_file')
     if a.synthetic is not None and a.synthetic < 1:
         p.error('--synthetic needs N >= 1')
+    if (a.mask_file or a.layout != 'ours') and (a.frames is not None or a.cine_file):
+        p.error('--mask_file and --layout port are for 2-D data, not --frames / --cine_file')
     return a
 
 
 @exit_on_input_error
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
-    if a.size:
+    fixed, acc = None, a.acc
+    if a.mask_file:
+        fixed = h5writer.load_mask_file(a.mask_file, a.size)
+        acc = round(fixed.size / float(fixed.sum()), 1)
+    elif a.size:
         masks.make_mask(a.mask_type, a.size, a.acc, a.sample_n)  # bad acc/sample_n fail early
     if a.synthetic is not None and a.frames is not None:
         train, test = dynamic_sources.write_synthetic_cine(
@@ -88,11 +104,12 @@ def main(argv=None):
             a.cine_file, a.output_dir, name, a.size, a.acc, a.sample_n, a.mask_type, a.seed,
             a.split, a.key or 'seq', a.window, a.stride, a.fit, a.overwrite)
     elif a.synthetic is not None:
-        train, test = h5writer.write_synthetic(a.output_dir, a.synthetic, a.size, a.acc,
+        train, test = h5writer.write_synthetic(a.output_dir, a.synthetic, a.size, acc,
                                                a.sample_n, a.mask_type, a.seed, a.split,
-                                               a.noise, a.name or 'synthetic', a.overwrite)
+                                               a.noise, a.name or 'synthetic', a.overwrite,
+                                               a.layout, fixed, a.mask_file or '')
     else:
-        train, test, problems = convert.run_input(a, a.output_dir, a.name, a.size)
+        train, test, problems = convert.run_input(a, a.output_dir, a.name, a.size, acc, fixed)
     for path in (train, test):
         if os.path.exists(path):
             print('wrote %s' % path)

@@ -1,14 +1,16 @@
 """Evaluate a trained cascade on an HDF5 test set.
 
-  python test.py --save_ckpt_Dir save_ckpt --data_test_dir data/x_test_acc4.hdf5 [--plot]
+  python test.py --save_ckpt_Dir save_ckpt --data_test_dir data/x_test_acc4.hdf5 [--plot] [--report]
 
 Restores the latest checkpoint in --save_ckpt_Dir into the inference graph saved there
-(modelTst.meta, built from config.json), so no model flags need repeating. Prints
+(modelTst.meta, built from config.json), so no model flags need repeating; a folder of the
+Ascend port's own checkpoints (no config.json) is read with --preset port. Prints
 `Avg PSNR: IN <zero-filled> RE <reconstruction>` (and SSIM, MSE, NMSE), writes a per-image CSV,
-a JSON summary and, with --plot, PNG panels zero-filled | reconstruction | ground truth | error.
-For a dynamic (2D+t) model the figures are per sequence (frames averaged); per-frame metrics
-go to metrics_frames.csv and the summary, and --plot writes a frame strip and an x-t profile
-of each plotted sequence.
+a JSON summary, with --plot labelled PNG panels (mask, zero-filled, reconstruction, ground
+truth, error maps, with each image's PSNR/SSIM) and with --report a one-page report.html
+(models/report.py). For a dynamic (2D+t) model the figures are per sequence (frames averaged);
+per-frame metrics go to metrics_frames.csv and the summary, and a sequence's panel shows one
+frame, the x-t profiles and the PSNR of every frame.
 """
 import glob
 import os
@@ -17,7 +19,7 @@ import time
 
 from models import config as cfgmod
 from models import ckpt as ckpt_mod
-from models import evaluate, pre_input
+from models import evaluate, plots, pre_input, presets, report
 from models.errors import ArgumentParser, InputError, bool_flag, exit_on_input_error, str2bool
 from models.tfv1 import tf_v1
 
@@ -36,6 +38,13 @@ def parse_args(argv):
     p.add_argument('--output_dir', default='', help='default: <save_ckpt_Dir>/test_results')
     bool_flag(p, 'plot', False, 'write PNG panels')
     p.add_argument('--plot_count', type=int, default=8, help='panels to write with --plot')
+    p.add_argument('--plot_frame', type=int, default=None,
+                   help='dynamic: the frame a panel shows (default: the middle one)')
+    bool_flag(p, 'report', False, 'write report.html (summary, training curves, the 5 worst '
+              'and 5 best images, configuration)')
+    p.add_argument('--preset', default=None, choices=presets.NAMES,
+                   help='must agree with the saved model; for a folder without config.json '
+                   '(the port\'s checkpoints) the model to build (with --Dn/--Dc/--nf)')
     p.add_argument('--Dn', type=int, default=None, help='must agree with the saved model')
     p.add_argument('--Dc', type=int, default=None, help='must agree with the saved model')
     p.add_argument('--nf', type=int, default=None, help='must agree with the saved model')
@@ -67,13 +76,16 @@ def resolve_test_file(a):
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
     d = a.save_ckpt_Dir
-    cfg = cfgmod.load(d)
-    given = {'Dn': a.Dn, 'Dc': a.Dc, 'nf': a.nf, 'dc_mode': a.dc_mode,
+    given = {'preset': a.preset, 'Dn': a.Dn, 'Dc': a.Dc, 'nf': a.nf, 'dc_mode': a.dc_mode,
              'batch_norm': a.batch_norm, 'share_weights': a.share_weights}
-    cfgmod.resolve_arch(given, cfg, cfgmod.path(d))
-    if not os.path.isfile(os.path.join(d, META)):
-        raise InputError('%s: no %s (the inference graph train.py writes)' % (d, META))
-    data = pre_input.H5Data(resolve_test_file(a))
+    cfg, from_file = cfgmod.load_or_preset(d, a.preset, given)
+    if from_file:
+        cfgmod.resolve_arch(given, cfg, cfgmod.path(d))
+        if not os.path.isfile(os.path.join(d, META)):
+            raise InputError('%s: no %s (the inference graph train.py writes)' % (d, META))
+    data = pre_input.H5Data(resolve_test_file(a), cfg['label_scale'])
+    if not from_file:
+        cfg['image_size'] = list(data.shape[-2:])
     h, w = cfg['image_size']
     if data.shape[-2:] != (h, w):
         raise InputError('%s: images are %dx%d but the model in %s was built for %dx%d'
@@ -89,21 +101,30 @@ def main(argv=None):
     if a.image_size is not None and (a.image_size[0], a.image_size[-1]) != (h, w):
         raise InputError('--image_size %s does not match the saved model (%dx%d)'
                          % ('x'.join(map(str, a.image_size)), h, w))
+    if a.plot_frame is not None and not (dynamic and 0 <= a.plot_frame < cfg['frames']):
+        raise InputError('--plot_frame %d: %s' % (a.plot_frame, 'frames are 0..%d' % (
+            cfg['frames'] - 1) if dynamic else 'the model in %s is 2D' % d))
     out_dir = a.output_dir or os.path.join(d, 'test_results')
 
     tf = tf_v1()
-    ckpt = tf.train.latest_checkpoint(d)
+    ckpt = ckpt_mod.latest(tf, d)
     if not ckpt:
         raise InputError('%s: no checkpoint (expected model-<step>.index and a checkpoint file)'
                          % d)
     if not os.path.isdir(out_dir):
         os.makedirs(out_dir)
-    graph = tf.Graph()
-    with graph.as_default():
-        saver = tf.train.import_meta_graph(os.path.join(d, META), clear_devices=True)
-        feature = graph.get_tensor_by_name('feature:0')
-        mask = graph.get_tensor_by_name('mask:0')
-        pred = graph.get_tensor_by_name('predTst:0')
+    if from_file:
+        graph = tf.Graph()
+        with graph.as_default():
+            saver = tf.train.import_meta_graph(os.path.join(d, META), clear_devices=True)
+            feature = graph.get_tensor_by_name('feature:0')
+            mask = graph.get_tensor_by_name('mask:0')
+            pred = graph.get_tensor_by_name('predTst:0')
+    else:  # no modelTst.meta of ours: the graph is built from the preset
+        from models import model_tf
+        graph, feature, mask, pred = model_tf.build_inference_graph(cfg)
+        with graph.as_default():
+            saver = tf.train.Saver(model_tf.model_variables(graph))
     from models import device
     dev = device.detect_device()
     sess = tf.Session(graph=graph, config=device.session_config(
@@ -119,6 +140,7 @@ def main(argv=None):
     batches = pre_input.Batches(data, a.batch_size, shuffle=False, drop_remainder=False,
                                 pad_last=True)
     rows, frames, times = [], [], []
+    extremes = report.Extremes(5) if a.report else None
 
     def predict(f, m):
         t0 = time.perf_counter()
@@ -126,19 +148,19 @@ def main(argv=None):
         times.append((time.perf_counter() - t0) / len(f))
         return out
 
+    def mask_of(i):
+        return data.read([i])[1][0]  # the file's mask: the one test batches use
+
     for n, item in enumerate(evaluate.reconstruct(predict, batches)):
         rows.append(evaluate.image_row(*item))
+        item_frames = evaluate.frame_rows(*item) if dynamic else None
         if dynamic:
-            frames.extend(evaluate.frame_rows(*item))
+            frames.extend(item_frames)
         if a.plot and n < a.plot_count:
-            if dynamic:
-                evaluate.save_png(os.path.join(out_dir, 'strip_%05d.png' % item[0]),
-                                  evaluate.frame_strip(item[1], item[2], item[3]))
-                evaluate.save_png(os.path.join(out_dir, 'xt_%05d.png' % item[0]),
-                                  evaluate.xt_profile(item[1], item[2], item[3]))
-            else:
-                evaluate.save_png(os.path.join(out_dir, 'panel_%05d.png' % item[0]),
-                                  evaluate.panel(item[1], item[2], item[3]))
+            plots.save_panel(os.path.join(out_dir, 'panel_%05d.png' % item[0]), item,
+                             mask_of(item[0]), rows[-1], item_frames, a.plot_frame)
+        if extremes is not None:
+            extremes.add(rows[-1], item, item_frames)
     sess.close()
     s = evaluate.summarize(rows)
     s.update({'checkpoint': ckpt, 'data': os.path.abspath(data.path), 'images': len(rows),
@@ -154,12 +176,14 @@ def main(argv=None):
     evaluate.write_json(os.path.join(out_dir, 'summary.json'), s)
     for line in evaluate.summary_lines(s):
         print(line)
-    plots = ('strip_*.png, xt_*.png' if dynamic else 'panel_*.png')
     print('per-%s metrics: %s%s, summary: %s%s'
           % ('sequence' if dynamic else 'image', os.path.join(out_dir, 'metrics.csv'),
              ' (per frame: metrics_frames.csv)' if dynamic else '',
              os.path.join(out_dir, 'summary.json'),
-             ', plots: %s/%s' % (out_dir, plots) if a.plot else ''))
+             ', plots: %s/panel_*.png' % out_dir if a.plot else ''))
+    if extremes is not None:
+        print('report: %s' % report.write_report(os.path.join(out_dir, report.REPORT), s,
+                                                 extremes, mask_of, cfg, d, vars(a)))
     return s
 
 

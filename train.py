@@ -4,7 +4,8 @@
   python train.py --data_train_dir data/x_train_acc4.hdf5 --data_test_dir data/x_test_acc4.hdf5
 
 Checkpoints, config.json (the model configuration) and modelTst.meta (the inference graph)
-go into --save_ckpt_Dir, where test.py and ckpt_to_pb.py look for them.
+go into --save_ckpt_Dir, where test.py and ckpt_to_pb.py look for them; so do train_log.txt
+(what this script prints, appended across resumes) and, at the end, training_curves.png.
 """
 import glob
 import os
@@ -16,7 +17,7 @@ import time
 import numpy as np
 
 from models import config as cfgmod
-from models import ckpt, evaluate, masks, pre_input
+from models import ckpt, evaluate, masks, pre_input, presets, report, runlog
 from models.data import h5writer
 from models.errors import (ArgumentParser, InputError, TrainingStopped, bool_flag,
                            exit_on_input_error, str2bool)
@@ -41,13 +42,17 @@ def parse_args(argv):
     p.add_argument('--data_url', default='', help='folder holding *train*.hdf5 / *test*.hdf5')
     p.add_argument('--data_train_dir', default='', help='training HDF5 file')
     p.add_argument('--data_test_dir', default='', help='test HDF5 file for validation')
-    p.add_argument('--learning_rate', type=float, default=1e-3)
+    p.add_argument('--learning_rate', type=float, default=None,
+                   help='default: the preset\'s (1e-3 for both)')
     bool_flag(p, 'continue_training', False, 'resume from the latest checkpoint')
     p.add_argument('--train_url', default='', help='copy the checkpoint folder here at the end')
     p.add_argument('--last_checkpoint_dir', default='',
                    help='resume from this folder instead of --save_ckpt_Dir')
     p.add_argument('--save_ckpt_Dir', default='./save_ckpt')
-    # Model (None = paper default, or the saved value when resuming).
+    # Model (None = the preset's value, or the saved value when resuming).
+    p.add_argument('--preset', default=None, choices=presets.NAMES,
+                   help='paper (default): the paper\'s D5-C5; port: the Ascend ModelZoo port\'s '
+                   'network, loss, optimizer and pixel scale, exactly (docs/model.md)')
     p.add_argument('--model', default=None, choices=cfgmod.MODELS,
                    help='static 2D or dynamic 2D+t (default: from the data, (N, T, H, W) '
                    'labels are dynamic)')
@@ -61,8 +66,9 @@ def parse_args(argv):
     p.add_argument('--batch_norm', type=str2bool, nargs='?', const=True, default=None)
     p.add_argument('--share_weights', type=str2bool, nargs='?', const=True, default=None)
     # Training.
-    p.add_argument('--optimizer', default='adam', choices=('adam', 'sgd'),
-                   help='adam (paper) or sgd with exponential decay 0.98/1000 steps (port)')
+    p.add_argument('--optimizer', default=None, choices=('adam', 'sgd'),
+                   help='adam (paper preset) or sgd with exponential decay 0.98/1000 steps '
+                   '(port preset)')
     p.add_argument('--precision_mode', default='allow_mix_precision',
                    choices=cfgmod.PRECISION_MODES)
     p.add_argument('--train_steps', type=int, default=0, help='stop after N steps (0: no limit)')
@@ -110,7 +116,8 @@ def parse_args(argv):
         p.error('--image_size takes H or H W, each >= 8')
     if a.frame_dist is not None and any(d < 0 for d in a.frame_dist):
         p.error('--frame_dist distances must be >= 0, got %s' % a.frame_dist)
-    if min(a.train_steps, a.warmup_steps, a.checkpoint_steps) < 0 or not a.learning_rate > 0:
+    if min(a.train_steps, a.warmup_steps, a.checkpoint_steps) < 0 or not (
+            a.learning_rate is None or a.learning_rate > 0):
         p.error('--train_steps, --warmup_steps and --checkpoint_steps must be >= 0 and '
                 '--learning_rate > 0')
     n = a.iterations_per_loop
@@ -215,6 +222,14 @@ def prepare_ckpt_dir(a):
     return saved, None, ours
 
 
+def label_scale(a, saved):
+    """What the data reader does with integer labels: the saved run's, else the preset's
+    (models/presets.py), so the model sees data on the scale it was trained on."""
+    if saved is not None:
+        return saved['label_scale']
+    return presets.PRESETS[a.preset or presets.DEFAULT]['label_scale']
+
+
 def build_config(a, data, saved):
     h, w = data.shape[-2:]
     if a.image_size is not None and (a.image_size[0], a.image_size[-1]) != (h, w):
@@ -228,7 +243,8 @@ def build_config(a, data, saved):
     if model == 'static' and a.frame_dist is not None:
         raise InputError('--frame_dist: data sharing needs dynamic (N, T, H, W) data, %s is 2D'
                          % data.path)
-    given = {'model': model, 'Dn': a.Dn, 'Dc': a.Dc, 'nf': a.nf, 'dc_mode': a.dc_mode,
+    given = {'preset': a.preset, 'model': model, 'Dn': a.Dn, 'Dc': a.Dc, 'nf': a.nf,
+             'dc_mode': a.dc_mode,
              'batch_norm': a.batch_norm, 'share_weights': a.share_weights,
              'frame_dist': a.frame_dist}
     src = cfgmod.path(config_dir(a))
@@ -241,6 +257,13 @@ def build_config(a, data, saved):
             raise InputError('%s: saved model was trained on %d frames, data %s has %d'
                              % (src, saved['frames'], data.path, data.shape[0]))
         cfg['frames'] = data.shape[0]
+    # training settings: the flag, else the resumed run's, else the preset's
+    base = saved if saved is not None else presets.PRESETS[cfg['preset']]
+    for k in ('optimizer', 'learning_rate'):
+        cfg[k] = getattr(a, k) if getattr(a, k) is not None else base.get(
+            k, presets.PRESETS[cfg['preset']][k])
+    for k in presets.FIXED_KEYS:
+        cfg[k] = base[k]
     attrs = data.attrs
     cfg.update({
         'image_size': [h, w],
@@ -248,8 +271,7 @@ def build_config(a, data, saved):
         'mask_type': a.mask_type or str(attrs.get('mask_type', 'cartesian')),
         'acc': float(a.acc or attrs.get('acc', 4.0)),
         'sample_n': int(a.sample_n if a.sample_n is not None else attrs.get('sample_n', 8)),
-        'batch_size': a.batch_size, 'learning_rate': a.learning_rate,
-        'optimizer': a.optimizer, 'random_seed': a.random_seed,
+        'batch_size': a.batch_size, 'random_seed': a.random_seed,
         'precision_mode': a.precision_mode,
         'data_train_dir': os.path.abspath(data.path),
     })
@@ -353,11 +375,19 @@ def copy_tree(src, dst):
 @exit_on_input_error
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
+    with runlog.Tee() as log:
+        return train(a, log)
+
+
+def train(a, log):
+    """Train with the parsed flags `a`; `log` (a runlog.Tee) is opened in the checkpoint
+    folder once the inputs have been checked."""
     t_start = time.time()
     saved, resume_dir, stale = prepare_ckpt_dir(a)
     train_path, test_path = resolve_data(a)
-    data = pre_input.H5Data(train_path)
-    test_data = pre_input.H5Data(test_path) if test_path else None
+    scale = label_scale(a, saved)
+    data = pre_input.H5Data(train_path, scale)
+    test_data = pre_input.H5Data(test_path, scale) if test_path else None
     cfg = build_config(a, data, saved)
     if test_data is not None and test_data.shape != data.shape:
         raise InputError('%s: test images %s differ from training images %s'
@@ -380,6 +410,7 @@ def main(argv=None):
         os.remove(p)
     if not os.path.isdir(ckpt_dir):
         os.makedirs(ckpt_dir)
+    log.open(os.path.join(ckpt_dir, runlog.FILE))
     tf, device, losses, model_tf, pipeline = import_tf()
     restore_from = tf.train.latest_checkpoint(resume_dir) if resume_dir else None
     if resume_dir and not restore_from:
@@ -391,17 +422,17 @@ def main(argv=None):
     print(device.describe(dev, a.precision_mode))
     loop = a.iterations_per_loop if dev == 'npu' else 1
     npu = npu_session_options(a, dev, loop)
-    print('model: D%d-C%d%s nf=%d dc=%s%s%s, images %s%dx%d, %d training images%s'
-          % (cfg['Dn'], cfg['Dc'], dynamic_tag(cfg), cfg['nf'], cfg['dc_mode'],
+    print('model: preset %s, D%d-C%d%s nf=%d dc=%s%s%s, images %s%dx%d, %d training images%s'
+          % (cfg['preset'], cfg['Dn'], cfg['Dc'], dynamic_tag(cfg), cfg['nf'], cfg['dc_mode'],
              ', batch norm' if cfg['batch_norm'] else '',
              ', shared weights' if cfg['share_weights'] else '',
              '%d frames of ' % cfg['frames'] if cfg['model'] == 'dynamic' else '',
              cfg['image_size'][0], cfg['image_size'][1], data.n,
              ', %d test images' % test_data.n if test_data else ''))
-    print('training: batch %d, %d steps/epoch, %d epochs, stop at step %d, %s lr %g, masks %s, '
-          '%d step%s per sess.run'
-          % (a.batch_size, spe, a.num_epoch, total_steps, a.optimizer, a.learning_rate,
-             cfg['mask_mode'], loop, '' if loop == 1 else 's'))
+    print('training: batch %d, %d steps/epoch, %d epochs, stop at step %d, %s lr %g, loss %s, '
+          'masks %s, %d step%s per sess.run'
+          % (a.batch_size, spe, a.num_epoch, total_steps, cfg['optimizer'],
+             cfg['learning_rate'], cfg['loss'], cfg['mask_mode'], loop, '' if loop == 1 else 's'))
 
     tf.reset_default_graph()
     tf.set_random_seed(a.random_seed)
@@ -417,12 +448,13 @@ def main(argv=None):
     pred_eval = model_tf.model_from_config(feature, mask, False, cfg)['dc%d' % cfg['Dc']]
     weights = model_tf.model_variables()  # before the optimizer adds its slots
     global_step = tf.train.get_or_create_global_step()
-    if a.optimizer == 'adam':
-        opt = tf.train.AdamOptimizer(a.learning_rate)
+    if cfg['optimizer'] == 'adam':
+        opt = tf.train.AdamOptimizer(cfg['learning_rate'])
     else:
-        lr = tf.train.exponential_decay(a.learning_rate, global_step, 1000, 0.98, staircase=True)
+        lr = tf.train.exponential_decay(cfg['learning_rate'], global_step, 1000, 0.98,
+                                        staircase=True)
         opt = tf.train.GradientDescentOptimizer(lr)
-    scaled_opt = device.wrap_optimizer(opt, dev, a.precision_mode)
+    scaled_opt = device.wrap_optimizer(opt, dev, a.precision_mode, cfg['loss_scale_incr_steps'])
     loss_scaling = scaled_opt is not opt
     with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
         if loss_scaling:
@@ -453,8 +485,8 @@ def main(argv=None):
         ckpt.restore(tf, saver, sess, restore_from, tf.global_variables())
         print('resumed from %s at step %d' % (restore_from, sess.run(global_step)))
     elif a.init_checkpoint:
-        init_from = (tf.train.latest_checkpoint(a.init_checkpoint)
-                     if os.path.isdir(a.init_checkpoint) else a.init_checkpoint)
+        init_from = (ckpt.latest(tf, a.init_checkpoint) if os.path.isdir(a.init_checkpoint)
+                     else a.init_checkpoint)
         if not init_from:
             raise InputError('--init_checkpoint %s: the checkpoint file names no readable '
                              'checkpoint' % a.init_checkpoint)
@@ -462,6 +494,7 @@ def main(argv=None):
         print('initialised the model weights from %s; step and optimizer start afresh'
               % init_from)
     start_step = int(sess.run(global_step))
+    print('[run] start_step=%d' % start_step)  # models.logparse.history: a new run from here
     writer = tf.summary.FileWriter(ckpt_dir, sess.graph if not restore_from else None)
     inputs.initialize(sess, start_step)
     run_op = device.loop_train_op(sess, train_op, dev, loop)
@@ -554,6 +587,9 @@ def main(argv=None):
     train_time = time.time() - t_train
     print('[done] steps=%d epochs=%.2f train_time=%.1f %s'
           % (step, step / float(spe), train_time, Timer.fmt(timer.total, a.batch_size)))
+    curves = report.training_curves(ckpt_dir)
+    if curves:
+        print('training curves: %s' % curves)
     if a.train_url and os.path.abspath(a.train_url) != os.path.abspath(ckpt_dir):
         copy_tree(ckpt_dir, a.train_url)
         print('copied %s to %s' % (ckpt_dir, a.train_url))

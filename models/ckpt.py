@@ -1,11 +1,36 @@
-"""Checking a checkpoint against the graph that is about to restore it, so a corrupt file or a
-checkpoint of another model configuration ends in a message that names what differs."""
+"""Finding the checkpoint of a folder, and checking it against the graph that is about to
+restore it, so a corrupt file or a checkpoint of another model configuration ends in a message
+that names what differs."""
+import os
+
 from models.errors import InputError
 
 
 def _first_line(e):
     s = str(e).strip()
     return s.splitlines()[0] if s else type(e).__name__
+
+
+def latest(tf, folder):
+    """The newest checkpoint of `folder` (tf.train.latest_checkpoint), or None. When the
+    folder's `checkpoint` file names a path that does not exist, as in a folder copied from
+    the machine that wrote it with absolute paths (the port's train.py saves to
+    /cache/saveModels/...), the checkpoint of that name in `folder` itself, with a note."""
+    try:
+        found = tf.train.latest_checkpoint(folder)
+    except tf.errors.NotFoundError:  # TF 1.15 when the named path's folder does not exist
+        found = None
+    if found:
+        return found
+    state = tf.train.get_checkpoint_state(folder)
+    if state is None or not state.model_checkpoint_path:
+        return None
+    local = os.path.join(folder, os.path.basename(state.model_checkpoint_path))
+    if not os.path.isfile(local + '.index'):
+        return None
+    print('note: %s/checkpoint names %s, which does not exist; using %s'
+          % (folder, state.model_checkpoint_path, local))
+    return local
 
 
 def check_compatible(tf, ckpt, var_list):

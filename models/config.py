@@ -3,6 +3,7 @@ and a resumed train.py rebuild exactly the trained model without the user repeat
 import json
 import os
 
+from models import presets
 from models.errors import InputError
 
 FILE = 'config.json'
@@ -10,6 +11,8 @@ FILE = 'config.json'
 PRECISION_MODES = ('allow_fp32_to_fp16', 'force_fp16', 'must_keep_origin_dtype',
                    'allow_mix_precision')
 DC_MODES = ('hard', 'lambda')
+# Keys every config.json holds (files written before presets existed lack 'preset' and the
+# other preset settings: load() gives them the paper preset's values, what those runs used).
 ARCH_DEFAULTS = {'model': 'static', 'Dn': 5, 'Dc': 5, 'nf': 64, 'dc_mode': 'hard',
                  'batch_norm': False, 'share_weights': False}
 MODELS = ('static', 'dynamic')
@@ -37,12 +40,20 @@ def load(ckpt_dir):
         raise InputError('--save_ckpt_Dir %s: no such folder' % ckpt_dir)
     p = path(ckpt_dir)
     if not os.path.isfile(p):
-        raise InputError('%s: no %s; expected a folder written by train.py' % (ckpt_dir, FILE))
+        raise InputError('%s: no %s; expected a folder written by train.py (a folder of the '
+                         'Ascend port\'s checkpoints: give --preset port to test.py or '
+                         'ckpt_to_pb.py)' % (ckpt_dir, FILE))
     try:
         with open(p) as f:
             cfg = json.load(f)
     except ValueError as e:
         raise InputError('%s: corrupt JSON (%s)' % (p, e))
+    preset = cfg.setdefault('preset', presets.DEFAULT)
+    if preset not in presets.NAMES:
+        raise InputError('%s: unknown preset %r (known: %s)'
+                         % (p, preset, ', '.join(presets.NAMES)))
+    for k in ('net',) + presets.FIXED_KEYS:
+        cfg.setdefault(k, presets.PRESETS[preset][k])
     missing = [k for k in ARCH_DEFAULTS if k not in cfg] + (
         [] if 'image_size' in cfg else ['image_size'])
     if cfg.get('model') == 'dynamic':
@@ -52,18 +63,62 @@ def load(ckpt_dir):
     return cfg
 
 
+def check_preset_flags(preset, given):
+    """InputError for a flag (not None in `given`) that --preset `preset` does not let change
+    and that differs from the preset's value."""
+    fixed = ['--%s %s' % (k, v) for k, v in sorted(given.items())
+             if k in presets.PRESETS[preset] and k not in presets.OVERRIDABLE[preset]
+             and v is not None and v != presets.PRESETS[preset][k]]
+    if fixed:
+        raise InputError('%s: not with --preset %s, whose network has %s' % (
+            ', '.join(fixed), preset, ', '.join(
+                '%s=%s' % (k, presets.PRESETS[preset][k]) for k in presets.ARCH_KEYS
+                if k not in presets.OVERRIDABLE[preset])))
+
+
 def resolve_arch(given, saved=None, where=''):
-    """Architecture from flags. `given` maps names to flag values, None where not given.
-    With a saved config, a given value that differs is an error naming what differs."""
+    """Architecture from flags. `given` maps names ('preset', 'model', 'Dn', ...) to flag
+    values, None where not given; unset values come from the preset (default: paper).
+    With a saved config, a given value that differs is an error naming what differs.
+    Returns the preset name, 'model' and the preset's ARCH_KEYS (+ 'frame_dist' if dynamic)."""
     if saved is None:
-        defaults = dict(ARCH_DEFAULTS)
+        preset = given.get('preset') or presets.DEFAULT
+        check_preset_flags(preset, given)
+        defaults = dict((k, presets.PRESETS[preset][k]) for k in presets.ARCH_KEYS)
+        defaults['model'] = 'static'
         if given.get('model') == 'dynamic':
+            if preset != presets.PAPER:
+                raise InputError('--preset %s builds a 2-D network; dynamic (N, T, H, W) data '
+                                 'needs --preset %s' % (preset, presets.PAPER))
             defaults.update(DYNAMIC_DEFAULTS)
-        return dict((k, defaults[k] if given.get(k) is None else given[k]) for k in defaults)
-    keys = list(ARCH_DEFAULTS) + (['frame_dist'] if 'frame_dist' in saved else [])
+        cfg = dict((k, defaults[k] if given.get(k) is None else given[k]) for k in defaults)
+        cfg['preset'] = preset
+        return cfg
+    keys = (['preset', 'model'] + list(presets.ARCH_KEYS) +
+            (['frame_dist'] if 'frame_dist' in saved else []))
     diff = ['%s=%r (saved %r)' % (k, given[k], saved[k]) for k in keys
             if given.get(k) is not None and given[k] != saved[k]]
     if diff:
         raise InputError('%s: flags contradict the saved model configuration: %s'
                          % (where or FILE, ', '.join(diff)))
     return dict((k, saved[k]) for k in keys)
+
+
+def load_or_preset(ckpt_dir, preset=None, given=None):
+    """The configuration of a checkpoint folder: its config.json, or, for a folder without one
+    and a `preset` given (a folder of the Ascend port's checkpoints: the port saves no
+    configuration), the preset's with the architecture flags of `given` (None where not
+    given). The caller adds 'image_size'. Returns (cfg, True if read from config.json)."""
+    if preset is None or os.path.isfile(path(ckpt_dir)):
+        return load(ckpt_dir), True
+    if not os.path.isdir(ckpt_dir):
+        raise InputError('--save_ckpt_Dir %s: no such folder' % ckpt_dir)
+    cfg = resolve_arch(dict(given or {}, preset=preset, model='static'))
+    if cfg['Dn'] < 2 or cfg['Dc'] < 1 or cfg['nf'] < 1:
+        raise InputError('--Dn must be >= 2, --Dc and --nf >= 1 (got %d, %d, %d)'
+                         % (cfg['Dn'], cfg['Dc'], cfg['nf']))
+    for k in presets.FIXED_KEYS:
+        cfg[k] = presets.PRESETS[preset][k]
+    print('%s has no %s: building --preset %s D%d-C%d nf=%d from the flags (a folder of the '
+          'port\'s checkpoints)' % (ckpt_dir, FILE, preset, cfg['Dn'], cfg['Dc'], cfg['nf']))
+    return cfg, False

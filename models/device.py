@@ -128,8 +128,9 @@ def session_config(device, precision_mode, seed_threads=False, npu=None):
     return config
 
 
-def wrap_optimizer(opt, device, precision_mode):
+def wrap_optimizer(opt, device, precision_mode, incr_every_n_steps=None):
     """Add loss scaling / mixed precision to `opt` where `precision_mode` lowers precision.
+    `incr_every_n_steps` replaces NPU_LOSS_SCALE's (the port preset uses the port's 100).
 
     Call it outside any tf.control_dependencies block: the NPU loss-scale manager creates
     variables that must not depend on the update ops (TF Adapter docs)."""
@@ -139,7 +140,10 @@ def wrap_optimizer(opt, device, precision_mode):
         from npu_bridge.estimator.npu.npu_loss_scale_manager import \
             ExponentialUpdateLossScaleManager
         from npu_bridge.estimator.npu.npu_loss_scale_optimizer import NPULossScaleOptimizer
-        return NPULossScaleOptimizer(opt, ExponentialUpdateLossScaleManager(**NPU_LOSS_SCALE))
+        settings = dict(NPU_LOSS_SCALE)
+        if incr_every_n_steps is not None:
+            settings['incr_every_n_steps'] = incr_every_n_steps
+        return NPULossScaleOptimizer(opt, ExponentialUpdateLossScaleManager(**settings))
     return tf.train.experimental.enable_mixed_precision_graph_rewrite(opt, loss_scale='dynamic')
 
 

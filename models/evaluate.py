@@ -2,7 +2,6 @@
 (reconstruction) metrics; shared by train.py (validation) and test.py."""
 import csv
 import json
-import os
 
 import numpy as np
 
@@ -84,7 +83,8 @@ def write_json(path, obj):
 
 def panel(feature, pred, label, error_gain=5.0):
     """uint8 (H, 4W) panel: zero-filled | reconstruction | ground truth | |error| x gain,
-    all on the ground truth's magnitude scale."""
+    all on the ground truth's magnitude scale: train.py's TensorBoard image of validation
+    (the labelled PNG figures are models/plots.py's)."""
     zf, re, gt = (metrics.magnitude(x) for x in (feature, pred, label))
     top = gt.max() or 1.0
     err = np.abs(re - gt) * error_gain
@@ -99,38 +99,3 @@ def middle_frame(images):
         return tuple(images)
     t = images[0].shape[0] // 2
     return tuple(x[t] for x in images)
-
-
-def frame_strip(feature, pred, label, error_gain=5.0, max_frames=16):
-    """uint8 (4H, n W) image of a sequence (T, H, W, 2): rows zero-filled, reconstruction,
-    ground truth, |error| x gain; columns n = min(T, max_frames) frames evenly spread over
-    the sequence; one magnitude scale (the ground truth's maximum) for the whole strip."""
-    zf, re, gt = (metrics.magnitude(x) for x in (feature, pred, label))
-    ts = np.unique(np.linspace(0, gt.shape[0] - 1, min(gt.shape[0], max_frames)).round()
-                   .astype(int))
-    rows = [np.concatenate(list(x[ts]), axis=1)
-            for x in (zf, re, gt, np.abs(re - gt) * error_gain)]
-    img = np.concatenate(rows, axis=0) / (gt.max() or 1.0)
-    return (np.clip(img, 0, 1) * 255).round().astype(np.uint8)
-
-
-def xt_profile(feature, pred, label, column=None, error_gain=5.0):
-    """uint8 (H, 4 s T) x-t image of a sequence (T, H, W, 2): the line of pixels at `column`
-    (default the centre, W // 2) over time, for zero-filled | reconstruction | ground truth |
-    |error| x gain, each time point repeated s = max(1, H // 2T) times so a short cine stays
-    visible. Temporal blurring and aliasing that a single frame hides show here."""
-    zf, re, gt = (metrics.magnitude(x) for x in (feature, pred, label))
-    col = gt.shape[2] // 2 if column is None else column
-    stretch = max(1, gt.shape[1] // (2 * gt.shape[0]))  # so a short cine is not a sliver
-    parts = [np.repeat(x[:, :, col].T, stretch, axis=1)
-             for x in (zf, re, gt, np.abs(re - gt) * error_gain)]
-    img = np.concatenate(parts, axis=1) / (gt.max() or 1.0)
-    return (np.clip(img, 0, 1) * 255).round().astype(np.uint8)
-
-
-def save_png(path, img):
-    from skimage import io as skio
-    d = os.path.dirname(path)
-    if d and not os.path.isdir(d):
-        os.makedirs(d)
-    skio.imsave(path, img, check_contrast=False)

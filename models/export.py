@@ -120,11 +120,13 @@ def inputs(graph):
 
 
 def outputs(graph):
-    """Tensors no op consumes (Const/NoOp/Placeholder outputs aside), as Tensor tuples."""
-    used = set(t.name for op in graph.get_operations() for t in op.inputs)
+    """The outputs of ops no op consumes anything of (Const/NoOp/Placeholder aside), as Tensor
+    tuples. An op some of whose outputs are used is inside the graph: the unused batch mean and
+    variance of an inference-mode FusedBatchNorm are not graph outputs."""
+    used = set(t.op.name for op in graph.get_operations() for t in op.inputs)
     return [_tensor_info(t) for op in graph.get_operations()
-            if op.type not in ('Const', 'NoOp', 'Placeholder')
-            for t in op.outputs if t.name not in used]
+            if op.type not in ('Const', 'NoOp', 'Placeholder') and op.name not in used
+            for t in op.outputs]
 
 
 def op_counts(graph_def):

@@ -7,7 +7,8 @@ The first prints `key = value` lines: StepTime (mean seconds per training step o
 sess.run calls after warm-up), ActualFPS (images/sec), ActualLoss (the loss of the last logged
 step: the ModelZoo's "last iteration's loss"), Steps and, from a test log, TrainAccuracy
 (RE PSNR) and InputPSNR (IN PSNR). The second prints the loss of every logged step, one a line,
-as the log wrote it (the launchers' train_${CaseName}_loss.txt).
+as the log wrote it (the launchers' train_${CaseName}_loss.txt). `history` reads the curves of
+a run (loss per step, validation per epoch) for models.report.
 """
 import re
 import sys
@@ -42,6 +43,51 @@ def parse_train(text):
                 out['StepTime'] = float(kv['step_time'])
                 out['ActualFPS'] = float(kv['images/sec'])
     return out
+
+
+def _numbers(kv):
+    """The numeric values of a line's key=value pairs as floats ('-' and words left out)."""
+    out = {}
+    for k, v in kv.items():
+        try:
+            out[k] = float(v)
+        except ValueError:
+            pass
+    return out
+
+
+def history(text):
+    """The curves of a training log, possibly appended across resumes: {'step': [{'step',
+    'loss', ...}], 'epoch': [{'epoch', 'step', 'loss', ...}], 'val': [{'epoch', 'psnr_in',
+    'psnr_re', 'ssim_in', 'ssim_re', and any other key of the line, e.g. cpsnr_*}]}, each
+    sorted by step / epoch. A `[run] start_step=S` line (train.py prints one as it starts)
+    drops what an earlier run logged after step S, so a resumed run replaces the steps it
+    repeats and a run started afresh (S=0) replaces everything; a later line for the same step
+    or epoch replaces an earlier one."""
+    steps, epochs, val = {}, {}, {}
+    for line in text.splitlines():
+        tag, kv = fields(line)
+        if tag == 'run':
+            s = int(kv['start_step'])
+            steps = dict((k, v) for k, v in steps.items() if k <= s)
+            epochs = dict((k, v) for k, v in epochs.items() if v['step'] <= s)
+            val = dict((k, v) for k, v in val.items() if k in epochs)
+        elif tag == 'step':
+            d = _numbers(kv)
+            d['step'] = int(kv['step'])
+            d['epoch'] = int(kv['epoch'])
+            steps[d['step']] = d
+        elif tag == 'epoch':
+            d = _numbers(kv)
+            d['epoch'], d['step'] = int(kv['epoch']), int(kv['step'])
+            epochs[d['epoch']] = d
+        elif tag == 'val':
+            d = _numbers(kv)
+            d['epoch'] = int(kv['epoch'])
+            val[d['epoch']] = d
+    return {'step': [steps[k] for k in sorted(steps)],
+            'epoch': [epochs[k] for k in sorted(epochs)],
+            'val': [val[k] for k in sorted(val)]}
 
 
 def parse_test(text):

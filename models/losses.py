@@ -4,12 +4,36 @@ pred, label: (N, H, W, 2) float32 (real, imag), or (N, T, H, W, 2) for a dynamic
 """
 import tensorflow.compat.v1 as tf
 
+from models.nets import port
+
+# The port's regulariser per conv layer: ((l2_loss(W) * 2) ** 0.5) * 0.5 * 1e-7, i.e.
+# 0.5e-7 times the L2 (Frobenius) norm of the kernel; not the squared norm of weight decay.
+PORT_WEIGHT_NORM = 0.5e-7
+
 
 def mse(pred, label):
     """Mean squared error over every element of both channels (the paper's MSE loss)."""
     return tf.reduce_mean(tf.square(pred - label))
 
 
+def port_regulariser(n_cascades, graph=None):
+    """What the port's graph adds for its conv kernels: PORT_WEIGHT_NORM * ||W_l|| for every
+    layer l, once per cascade (the port adds it in each call of its layer function, and every
+    cascade calls it for the same shared kernels), so n_cascades * sum_l 0.5e-7 ||W_l||."""
+    norms = [tf.sqrt(tf.nn.l2_loss(w) * 2.0) for w in port.conv_kernels(graph)]
+    return float(n_cascades) * PORT_WEIGHT_NORM * tf.add_n(norms)
+
+
+def port_loss(pred, label, n_cascades):
+    """The loss the port's train.py minimises: tf.add_n of the 'losses' collection, which holds
+    the regulariser terms and the MSE TWICE (tf.losses.mean_squared_error adds its result to
+    that collection itself, and train.py adds it again): 2 * MSE + port_regulariser."""
+    return 2.0 * mse(pred, label) + port_regulariser(n_cascades)
+
+
 def training_loss(pred, label, cfg):
-    """The scalar loss train.py minimises for the run configuration `cfg`, named 'loss'."""
+    """The scalar loss train.py minimises for the run configuration `cfg`, named 'loss':
+    cfg['loss'] 'mse' (paper, and config.json files without the key) or 'port'."""
+    if cfg.get('loss', 'mse') == 'port':
+        return tf.identity(port_loss(pred, label, cfg['Dc']), name='loss')
     return tf.identity(mse(pred, label), name='loss')

@@ -137,3 +137,88 @@ def make_mask(mask_type, shape, acc, sample_n=10, seed=0, centred=False):
     if mask_type == 'random':
         return random_mask(shape, acc, frac, seed, centred)
     raise InputError('unknown mask type %r, expected one of %s' % (mask_type, ', '.join(MASK_TYPES)))
+
+
+# origin_layout's codes
+UNCENTRED, UNKNOWN, CENTRED = -1, 0, 1
+
+
+def sampled_run(masks, r0, c0):
+    """How far the fully sampled neighbourhood of k-space point [r0, c0] reaches, per mask:
+    the largest a <= min(H, W) // 4 - 1 with every point r0-a..r0+a of column c0 AND every
+    point c0-a..c0+a of row r0 sampled (wrapping round the edges), -1 where [r0, c0] itself is
+    not. masks: (B, ..., H, W) 0/1, axes between B and H (frames) must all be sampled.
+    Returns an int array (B,)."""
+    m = np.asarray(masks) != 0
+    h, w = m.shape[-2:]
+    lead = m.reshape((len(m), -1, h, w))
+    col = lead[:, :, :, c0 % w].all(axis=1)    # (B, H)
+    row = lead[:, :, r0 % h, :].all(axis=1)    # (B, W)
+    run = np.full(len(m), -1, dtype=np.int64)
+    alive = col[:, r0 % h] & row[:, c0 % w]
+    for a in range(max(1, min(h, w) // 4)):
+        alive &= (col[:, (r0 - a) % h] & col[:, (r0 + a) % h] &
+                  row[:, (c0 - a) % w] & row[:, (c0 + a) % w])
+        run[alive] = a
+    return run
+
+
+def window_density(masks):
+    """(d_origin, d_centre): the sampled fraction of masks (..., H, W) 0/1, pooled over every
+    leading index, in a (2a+1) x (2b+1) window, a = max(1, H // 32), b = max(1, W // 32),
+    around [0, 0] (wrapping round the edges) and around [H // 2, W // 2]."""
+    m = np.asarray(masks, dtype=np.float32)
+    h, w = m.shape[-2:]
+    a, b = max(1, h // 32), max(1, w // 32)
+    rows, cols = np.arange(-a, a + 1), np.arange(-b, b + 1)
+
+    def density(r0, c0):
+        return float(m[..., ((r0 + rows) % h)[:, None], ((c0 + cols) % w)[None, :]].mean())
+
+    return density(0, 0), density(h // 2, w // 2)
+
+
+class LayoutEvidence(object):
+    """What origin_layout decides from, accumulated over masks given in any number of parts
+    (a file is scanned in chunks)."""
+
+    def __init__(self):
+        self.n = 0
+        self.run = np.zeros(2)       # summed sampled_run at the origin, at the centre
+        self.density = np.zeros(2)   # summed window_density * masks
+
+    def add(self, masks):
+        """masks: (B, ..., H, W) 0/1."""
+        h, w = np.shape(masks)[-2:]
+        b = len(masks)
+        self.n += b
+        self.run += [sampled_run(masks, 0, 0).sum(), sampled_run(masks, h // 2, w // 2).sum()]
+        self.density += np.array(window_density(masks)) * b
+
+    def layout(self):
+        """CENTRED when the fully sampled block around [H // 2, W // 2] reaches further than
+        the one around [0, 0] (on average over the masks) and at least one line each side of
+        the point; UNCENTRED in the opposite case. Otherwise (short or equal blocks, e.g. a
+        mask without fully sampled central lines) by density: CENTRED when the window at the
+        centre is at least half sampled and at least twice as densely as the one at the
+        origin, UNCENTRED in the opposite case, UNKNOWN when neither (a fully sampled or
+        uniformly random mask, whose layout matters little)."""
+        run_o, run_c = self.run / max(self.n, 1)
+        if max(run_o, run_c) >= 1 and run_o != run_c:
+            return CENTRED if run_c > run_o else UNCENTRED
+        d_o, d_c = self.density / max(self.n, 1)
+        if d_c >= 0.5 and d_c >= 2 * d_o:
+            return CENTRED
+        if d_o >= 0.5 and d_o >= 2 * d_c:
+            return UNCENTRED
+        return UNKNOWN
+
+
+def origin_layout(masks):
+    """Where the k-space origin of masks (B, ..., H, W) 0/1 sits, judged from the densely
+    sampled low frequencies every undersampling mask has (e.g. the `sample_n` central lines),
+    pooled over the B masks: UNCENTRED (origin at [0, 0], the numpy FFT layout our files use),
+    CENTRED (origin at [H // 2, W // 2], fftshift-ed) or UNKNOWN (see LayoutEvidence.layout)."""
+    e = LayoutEvidence()
+    e.add(masks)
+    return e.layout()

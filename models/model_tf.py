@@ -3,17 +3,27 @@ run configuration, and the inference graph that test.py, ckpt_to_pb.py and ATC u
 
 Graph contract: placeholders `feature` (N, H, W, 2) float32 zero-filled image and `mask`
 (N, H, W) float32, output `predTst` (N, H, W, 2); a dynamic model adds T after N.
-The networks live in models/nets/ (one module each, shared layers in models/nets/layers.py).
+The networks live in models/nets/ (one module each, shared layers in models/nets/layers.py):
+cfg['net'] 'cascade' is the paper's (models/nets/cascade.py), 'port' the Ascend port's
+(models/nets/port.py, `--preset port`).
 """
 import tensorflow.compat.v1 as tf
 
+from models.nets import port
 from models.nets.cascade import SCOPE, makeModel  # noqa: F401  (the port's entry name)
 from models.nets.layers import (data_consistency, data_sharing,  # noqa: F401
                                 sampled_kspace)
 
+# Variable scopes of the networks: a checkpoint holds the variables under these.
+NET_SCOPES = (SCOPE, port.SCOPE)
+
 
 def model_from_config(feature, mask, train, cfg):
-    """makeModel with the architecture fields of a saved run configuration (models.config)."""
+    """The network of a saved run configuration (models.config): cfg['net'] picks the module
+    (config.json files without it are the paper's cascade), the other fields its arguments."""
+    if cfg.get('net', 'cascade') == 'port':
+        return port.makeModel(feature, mask, train, nLayers=cfg['Dn'], K=cfg['Dc'],
+                              nf=cfg['nf'], seed=cfg.get('random_seed'))
     dynamic = cfg.get('model', 'static') == 'dynamic'
     return makeModel(feature, mask, train, nLayers=cfg['Dn'], K=cfg['Dc'], nf=cfg['nf'],
                      dc_mode=cfg['dc_mode'], batch_norm=cfg['batch_norm'],
@@ -46,6 +56,8 @@ def build_inference_graph(cfg, batch=None, height=None, width=None, frames=None)
 
 
 def model_variables(graph=None):
-    """The variables a checkpoint must hold to run the model (weights + batch-norm stats)."""
+    """The variables a checkpoint must hold to run the model (weights + batch-norm stats):
+    every global variable under one of NET_SCOPES."""
     graph = graph or tf.get_default_graph()
-    return graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES, scope=SCOPE + '/')
+    return [v for scope in NET_SCOPES
+            for v in graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES, scope=scope + '/')]

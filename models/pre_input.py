@@ -3,6 +3,10 @@
 Layout (docs/data.md): dataset `label` (N, H, W) real float32 or complex64 (dynamic: (N, T, H, W));
 dataset `mask` of the same shape or one shared (H, W) / (T, H, W) mask, values 0/1, uncentred.
 Optional: `scale` (N,) and file attributes `acc`, `sample_n`, `mask_type`.
+The Ascend port's files are read too: integer labels (its uint8 0-255 grayscale images; what
+is done with them is the `label_scale` of models/presets.py), float64 masks, and masks stored
+centred (k-space origin in the middle), which are detected and shifted to the uncentred layout.
+One line says what was done.
 
 Network inputs: feature (B, H, W, 2) float32 = zero-filled image ifft2(fft2(label) * mask) as
 (real, imag); label (B, H, W, 2) float32; mask (B, H, W) float32. Nothing is held in memory
@@ -43,15 +47,28 @@ def to_complex(x):
     return (x[..., 0] + 1j * x[..., 1]).astype(np.complex64)
 
 
+LABEL_SCALES = ('image_max', 'stored')
+
+
 class H5Data(object):
     """A checked, lazily read HDF5 dataset in our layout.
 
     The file stays open; reads are by sorted index. `is_dynamic` is True for (N, T, H, W) data.
     Every problem a user can cause ends in InputError naming the file and what was expected.
+
+    label_scale: what read() does with INTEGER labels (float and complex ones are returned as
+    stored): 'image_max' divides each image by its max |x| (so max |x| = 1, as in the files
+    make_h5data.py writes), 'stored' keeps the stored values (the port's 0-255 pixel scale).
+    Masks found centred (models.masks.LayoutEvidence) are returned ifftshift-ed (uncentred).
+    `note` is the line printed at open saying what was done ('' when nothing was).
     """
 
-    def __init__(self, path):
+    def __init__(self, path, label_scale='image_max'):
+        if label_scale not in LABEL_SCALES:
+            raise ValueError('label_scale must be one of %s, got %r' % (LABEL_SCALES,
+                                                                       label_scale))
         self.path = path
+        self.label_scale = label_scale
         if not path:
             raise InputError('no HDF5 file given')
         if not os.path.isfile(path):
@@ -86,38 +103,72 @@ class H5Data(object):
         if mshape != lshape and mshape != lshape[1:]:
             raise InputError('%s: mask shape %s does not match label shape %s; expected %s or %s'
                              % (path, mshape, lshape, lshape, lshape[1:]))
-        if self.label.dtype.kind not in 'fc' or self.mask.dtype.kind not in 'fiub':
-            raise InputError('%s: label must be float or complex and mask numeric, got %s and %s'
-                             % (path, self.label.dtype, self.mask.dtype))
+        if self.label.dtype.kind not in 'fciu' or self.mask.dtype.kind not in 'fiub':
+            raise InputError('%s: label must be numeric (float, complex or integer) and mask '
+                             'numeric, got %s and %s' % (path, self.label.dtype, self.mask.dtype))
         self.n = lshape[0]
         self.shape = tuple(lshape[1:])
         self.is_dynamic = len(lshape) == 4
         self.shared_mask = mshape == lshape[1:]
+        self.integer_labels = self.label.dtype.kind in 'iu'
         self.attrs = dict(self.f.attrs)
         self._scan()
+        self.note = self._describe()
+        if self.note:
+            print(self.note)
+
+    def _describe(self):
+        """The line saying what is done to this file's data ('' when it is used as stored)."""
+        done = []
+        if self.integer_labels:
+            lo, hi = self._label_range
+            what = ('each image divided by its max |x| (max |x| = 1, as make_h5data.py writes)'
+                    if self.label_scale == 'image_max' else
+                    'used as stored (the port\'s pixel scale)')
+            done.append('%s labels (values %s..%s) %s' % (self.label.dtype, lo, hi, what))
+        if self.mask.dtype != np.float32:
+            done.append('%s masks read as float32' % self.mask.dtype)
+        if self.mask_centred:
+            done.append('masks are stored centred (the fully sampled low frequencies sit '
+                        'around the middle row, not row 0): shifted with ifftshift to the '
+                        'uncentred layout the network uses')
+        return '%s: %s' % (self.path, '; '.join(done)) if done else ''
 
     def _scan(self):
         """Read the file once in bounded chunks, before anything else is done with it: masks
-        must be 0/1 and sample something, labels must be finite."""
+        must be 0/1 and sample something, labels must be finite; where the masks' k-space
+        origin sits and the labels' range are gathered on the way."""
+        layout = masks_mod.LayoutEvidence()
+        lo, hi = [], []
         if self.shared_mask:
             self._shared = np.asarray(self.mask[()]).astype(np.float32)  # read once, reused
             self._check_mask_values(self._shared, 0)
+            layout.add(self._shared[None])
         per_image = int(np.prod(self.shape)) * self.label.dtype.itemsize
         chunk = max(1, SCAN_BYTES // max(per_image, 1))
         for start in range(0, self.n, chunk):
             try:
                 if not self.shared_mask:
-                    self._check_mask_values(self.mask[start:start + chunk], start)
+                    m = np.asarray(self.mask[start:start + chunk])
+                    self._check_mask_values(m, start)
+                    layout.add(m)
                 label = self.label[start:start + chunk]
             except H5_ERRORS as e:
                 raise InputError('%s: cannot read images %d..%d (%s)'
                                  % (self.path, start, start + chunk - 1, _first_line(e)))
+            if self.integer_labels:
+                lo.append(label.min())
+                hi.append(label.max())
             # checked as read() returns it (complex64), so read() need not check again
             label = np.asarray(label).astype(np.complex64)
             bad = ~np.isfinite(label.reshape(len(label), -1)).all(axis=1)
             if bad.any():
                 raise InputError('%s: label of image %d contains NaN or Inf'
                                  % (self.path, start + np.flatnonzero(bad)[0]))
+        self._label_range = (min(lo), max(hi)) if self.integer_labels else None
+        self.mask_centred = layout.layout() == masks_mod.CENTRED
+        if self.mask_centred and self.shared_mask:
+            self._shared = np.fft.ifftshift(self._shared, axes=(-2, -1))
 
     def _check_mask_values(self, m, start):
         m = np.asarray(m)
@@ -144,10 +195,22 @@ class H5Data(object):
                                                                  _first_line(e)))
         inverse = np.empty_like(order)
         inverse[order] = np.arange(len(order))
-        label = np.asarray(label)[inverse].astype(np.complex64)
+        label = self._scale(np.asarray(label)[inverse])
         mask = np.asarray(mask)
-        mask = (mask if self.shared_mask else mask[inverse]).astype(np.float32)
-        return label, mask
+        if not self.shared_mask:
+            mask = mask[inverse]
+            if self.mask_centred:
+                mask = np.fft.ifftshift(mask, axes=(-2, -1))
+        return label, mask.astype(np.float32)
+
+    def _scale(self, label):
+        """Labels (B, ...) as read -> complex64, integer ones scaled by `label_scale`."""
+        if not self.integer_labels or self.label_scale == 'stored':
+            return label.astype(np.complex64)
+        x = label.astype(np.float32)
+        peak = np.abs(x).reshape(len(x), -1).max(axis=1) if len(x) else np.zeros(0)
+        peak = np.where(peak > 0, peak, 1.0).reshape((-1,) + (1,) * (x.ndim - 1))
+        return (x / peak).astype(np.complex64)
 
     def close(self):
         self.f.close()

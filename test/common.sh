@@ -194,6 +194,7 @@ run_train() {
     if [ ${rc} -ne 0 ]; then
         tail -n 3 "${train_log}"; echo "[Error] train.py failed (exit ${rc}), log: ${train_log}"
     fi
+    [ -f "${ckpt_dir}/training_curves.png" ] && echo "training curves: ${ckpt_dir}/training_curves.png"
     return ${rc}
 }
 

@@ -8,10 +8,11 @@ import h5py
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
+from PIL import Image
 
 from conftest import run_script
 from models import config as cfgmod
-from models import evaluate, masks, model_tf
+from models import evaluate, masks, model_tf, plots
 from models.data.synthetic import cine_phantom
 
 tf.disable_v2_behavior()
@@ -161,11 +162,9 @@ def test_cine_phantom_global_motion():
     assert r.returncode == 2 and '--motion' in r.stderr
 
 
-def test_frame_plots():
+def test_frame_rows():
     rng = np.random.default_rng(0)
     f, p, g = (rng.standard_normal((6, 16, 20, 2)) for _ in range(3))
-    assert evaluate.frame_strip(f, p, g).shape == (4 * 16, 6 * 20)
-    assert evaluate.xt_profile(f, p, g).shape == (16, 4 * 6)
     rows = evaluate.frame_rows(3, f, p, g)
     assert [r['frame'] for r in rows] == list(range(6)) and rows[0]['index'] == 3
     s = evaluate.summarize_frames(rows + evaluate.frame_rows(4, f, g, g))
@@ -208,8 +207,13 @@ def test_dynamic_train_test_end_to_end(cine_data, tmp_path):
     assert np.isclose(np.mean([f['psnr_re'] for f in s['per_frame']]), s['psnr_re'])
     with open(os.path.join(out, 'metrics_frames.csv')) as f:
         assert len(list(csv.DictReader(f))) == 4 * 8
-    for name in ('strip_00000.png', 'xt_00000.png'):
-        assert os.path.getsize(os.path.join(out, name)) > 0
+    # the panel of a sequence: its middle frame titled with that frame's numbers
+    panel = Image.open(os.path.join(out, 'panel_00000.png'))
+    assert panel.size == plots.panel_size(32, 32, 8)
+    with open(os.path.join(out, 'metrics_frames.csv')) as f:
+        mid = [r for r in csv.DictReader(f) if r['index'] == '0' and r['frame'] == '4'][0]
+    assert ('reconstruction (RE), frame 4 PSNR %.2f dB  SSIM %.3f'
+            % (float(mid['psnr_re']), float(mid['ssim_re']))) in panel.info['Description']
     assert 'frame   7: PSNR IN' in r.stdout
 
     # a 2D model cannot be asked for on dynamic data

@@ -20,7 +20,7 @@ CASES = {
     'inf_in_label': ('inf', 'contains NaN or Inf'),
     'empty_dataset': ('empty', 'empty'),
     'wrong_rank': ('rank', 'expected (N, H, W)'),
-    'string_label': ('strings', 'label must be float or complex'),
+    'string_label': ('strings', 'label must be numeric (float, complex or integer)'),
 }
 
 

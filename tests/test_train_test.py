@@ -10,6 +10,7 @@ import pytest
 import test as test_script
 import train
 from conftest import ROOT, TINY_MODEL, run_script
+from models import logparse
 
 
 def lines(text, tag):
@@ -66,6 +67,12 @@ def test_continue_training_resumes(tiny_model, tiny_data, tmp_path, capsys):
     assert 'at step 48' in out
     assert [int(s['step']) for s in lines(out, 'step')] == [50, 52, 54]
     assert lines(out, 'epoch')[0]['epoch'] == '9'
+    # the folder's own log goes on: both runs, and curves drawn from all of it
+    with open(os.path.join(d, 'train_log.txt')) as f:
+        hist = logparse.history(f.read())
+    assert [s['step'] for s in hist['step']] == list(range(4, 49, 4)) + [50, 52, 54]
+    assert [e['epoch'] for e in hist['epoch']] == list(range(1, 10))
+    assert 'training curves: %s' % os.path.join(d, 'training_curves.png') in out
 
 
 def test_init_checkpoint_starts_from_the_weights(tiny_model, tiny_data, tmp_path):
@@ -193,6 +200,10 @@ def test_full_launcher(tmp_path):
     assert float(report['ActualFPS']) > 0 and np.isfinite(float(report['TrainAccuracy']))
     assert 'Final Performance images/sec' in r.stdout
     assert os.path.exists(env_root + '/out/0/train_0.log')
+    for name in ('training curves: %s/out/0/ckpt/training_curves.png',
+                 'test report: %s/out/0/ckpt/test_results/report.html'):
+        assert name % env_root in r.stdout
+        assert os.path.isfile(name.split(': ')[1] % env_root)
 
 
 def test_timer_leaves_out_warm_up_steps():

@@ -39,10 +39,20 @@ class Options(object):
     """What a conversion needs besides the units (the make_h5data.py flags of the same name)."""
 
     def __init__(self, size, acc=4.0, sample_n=8, mask_type='cartesian', seed=0, fit='resize',
-                 target='kspace', key=None, axis=2, min_signal=0.05):
+                 target='kspace', key=None, axis=2, min_signal=0.05, layout='ours',
+                 fixed_mask=None, mask_file=''):
         self.size, self.acc, self.sample_n, self.mask_type = tuple(size), acc, sample_n, mask_type
         self.seed, self.fit, self.target, self.key = seed, fit, target, key
         self.axis, self.min_signal = axis, min_signal
+        self.layout, self.fixed_mask, self.mask_file = layout, fixed_mask, mask_file
+
+    def mask(self, unit_name, idx):
+        """The mask of slice `idx` of `unit_name`: --mask_file's, else one seeded by the
+        slice's name (masks.seed_from_slice)."""
+        if self.fixed_mask is not None:
+            return self.fixed_mask
+        return masks_mod.make_mask(self.mask_type, self.size, self.acc, self.sample_n,
+                                   seed=masks_mod.seed_from_slice(unit_name, idx, self.seed))
 
     def open(self, unit):
         return formats.open_unit(unit, self.target, self.key, self.axis, self.min_signal)
@@ -93,9 +103,9 @@ def probe_complex(units, opts, log):
 def write_units(path, units, opts, complex_data, log, part):
     """Write every slice of `units` to `path`. Returns the number of images written (0: no file
     is left behind)."""
-    attrs = {'acc': float(opts.acc), 'sample_n': int(opts.sample_n), 'mask_type': opts.mask_type,
-             'seed': int(opts.seed)}
-    w = h5writer.H5Writer(path, opts.size, complex_data, attrs)
+    attrs = h5writer.mask_attrs(opts.mask_type, opts.acc, opts.sample_n, opts.seed,
+                                opts.fixed_mask, opts.mask_file)
+    w = h5writer.H5Writer(path, opts.size, complex_data, attrs, opts.layout)
     sources = []
     try:
         for u in units:
@@ -115,9 +125,7 @@ def write_units(path, units, opts, complex_data, log, part):
                         empty += 1
                         continue
                     x, s = h5writer.normalise(x)
-                    m = masks_mod.make_mask(opts.mask_type, opts.size, opts.acc, opts.sample_n,
-                                            seed=masks_mod.seed_from_slice(u.name, idx, opts.seed))
-                    w.append(x, m, s, masks_mod.slice_name(u.name, idx))
+                    w.append(x, opts.mask(u.name, idx), s, masks_mod.slice_name(u.name, idx))
             except InputError as e:
                 w.truncate(n0)
                 log.problem(u.path, _message(e, u.path))
@@ -140,7 +148,8 @@ def write_units(path, units, opts, complex_data, log, part):
         w.abort()
         return 0
     w.f.attrs['source'] = ' | '.join(sources)
-    w.f.attrs['label_kind'] = 'complex' if complex_data else 'magnitude'
+    w.f.attrs['label_kind'] = ('uint8 magnitude' if opts.layout == 'port' else
+                               'complex' if complex_data else 'magnitude')
     w.close()
     return w.n
 
@@ -159,8 +168,10 @@ def convert(units, train_path, test_path, opts, split=0.8, test_files=None, log=
     if not any(counts.values()):
         raise InputError('no image could be converted from %d input file(s)%s' % (
             len(units), ' (%d problems, listed above)' % len(log.problems) if log.problems else ''))
-    log.info('labels: %s' % ('complex64 (phase kept)' if complex_data else
-                             'float32 magnitude (no phase in these sources)'))
+    log.info('labels: %s' % (
+        'uint8 magnitude 0-255 (the port\'s layout%s)' % (', phase dropped' if complex_data else '')
+        if opts.layout == 'port' else 'complex64 (phase kept)' if complex_data else
+        'float32 magnitude (no phase in these sources)'))
     return counts, log.problems
 
 
@@ -189,17 +200,18 @@ def add_arguments(parser, source_group):
                              'replaces --split')
 
 
-def run_input(a, output_dir, name, size):
-    """make_h5data.py --input: discover, split by file, write; returns (train, test, problems)."""
+def run_input(a, output_dir, name, size, acc=None, fixed_mask=None):
+    """make_h5data.py --input: discover, split by file, write; returns (train, test, problems).
+    `acc` names the files (default a.acc); `fixed_mask` (--mask_file) replaces the drawn ones."""
     if a.min_signal < 0 or a.min_signal >= 1:
         raise InputError('--min_signal must be in [0, 1), got %g' % a.min_signal)
     units = formats.discover(a.input, a.format)
     if name is None:  # the folder or file given, without its extension
         base = os.path.basename(os.path.normpath(a.input[0]))
         name = base.split('.')[0] if len(a.input) == 1 and base.split('.')[0] else 'data'
-    train, test = h5writer.split_paths(output_dir, name, a.acc)
+    train, test = h5writer.split_paths(output_dir, name, a.acc if acc is None else acc)
     h5writer.check_writable([train, test], a.overwrite)
     opts = Options(size, a.acc, a.sample_n, a.mask_type, a.seed, a.fit, a.target, a.key,
-                   a.axis, a.min_signal)
+                   a.axis, a.min_signal, a.layout, fixed_mask, a.mask_file or '')
     _, problems = convert(units, train, test, opts, a.split, a.test_files)
     return train, test, problems

@@ -1,7 +1,15 @@
-"""Writing training HDF5 files in our layout, one image at a time (bounded memory).
+"""Writing training HDF5 files in our layout (or the Ascend port's), one image at a time
+(bounded memory).
 
 A file is written to `<path>.partial` and renamed when complete, so an interrupted conversion
 never leaves a file that looks finished, and an existing file is never replaced unless asked.
+
+Layouts (docs/data.md):
+  'ours'  label complex64 or float32 scaled to max |x| = 1, mask float32 0/1 per image,
+          scale (N,), name (N,), file attributes saying how the masks were made;
+  'port'  the port's make_h5data.py files: `label` (N, H, W) uint8 0-255 grayscale (|x| scaled
+          so that each image's max is 255, rounded; phase is dropped), `mask` (N, H, W) float64,
+          one per image, and no other dataset, so the port's own train.py / test.py read them.
 """
 import os
 
@@ -19,27 +27,48 @@ def check_writable(paths, overwrite):
         raise InputError('%s already exists; pass --overwrite to replace it' % existing[0])
 
 
+LAYOUTS = ('ours', 'port')
+
+
+def to_uint8(label):
+    """An image scaled to max |x| = 1 -> its magnitude as uint8 0-255 (rounded), the port's
+    grayscale labels."""
+    return np.clip(np.round(np.abs(label) * 255.0), 0, 255).astype(np.uint8)
+
+
 class H5Writer(object):
     """Append (label, mask, scale) triples to a new HDF5 file.
 
-    label: (H, W) or (T, H, W) complex or real; stored complex64 when `complex_data`, else
-    float32. mask: same shape, 0/1, uncentred. scale: the factor the label was divided by.
+    label: (H, W) or (T, H, W) complex or real, scaled to max |x| = 1; stored complex64 when
+    `complex_data`, else float32 (layout 'port': uint8, see to_uint8). mask: same shape, 0/1,
+    uncentred (float32; 'port': float64). scale: the factor the label was divided by (not
+    stored in the 'port' layout, nor are the names).
     """
 
-    def __init__(self, path, shape, complex_data, attrs=None):
+    def __init__(self, path, shape, complex_data, attrs=None, layout='ours'):
+        if layout not in LAYOUTS:
+            raise ValueError('layout must be one of %s, got %r' % (LAYOUTS, layout))
         self.path = path
         self.tmp = path + '.partial'
+        self.layout = layout
         d = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(d):
             os.makedirs(d)
         self.f = h5py.File(self.tmp, 'w')
         chunk = (1,) + tuple(shape)
-        dtype = np.complex64 if complex_data else np.float32
+        if layout == 'port':
+            dtype, mask_dtype = np.uint8, np.float64
+        else:
+            dtype, mask_dtype = (np.complex64 if complex_data else np.float32), np.float32
         self.label = self.f.create_dataset('label', (0,) + tuple(shape), dtype=dtype,
                                            maxshape=(None,) + tuple(shape), chunks=chunk)
-        self.mask = self.f.create_dataset('mask', (0,) + tuple(shape), dtype=np.float32,
+        self.mask = self.f.create_dataset('mask', (0,) + tuple(shape), dtype=mask_dtype,
                                           maxshape=(None,) + tuple(shape), chunks=chunk)
-        self.scale = self.f.create_dataset('scale', (0,), dtype=np.float32, maxshape=(None,))
+        self.datasets = [self.label, self.mask]
+        if layout == 'ours':
+            self.scale = self.f.create_dataset('scale', (0,), dtype=np.float32,
+                                               maxshape=(None,))
+            self.datasets.append(self.scale)
         self.names = []
         for k, v in (attrs or {}).items():
             self.f.attrs[k] = v
@@ -48,24 +77,28 @@ class H5Writer(object):
 
     def append(self, label, mask, scale=1.0, name=''):
         i = self.n
-        for ds in (self.label, self.mask, self.scale):
+        for ds in self.datasets:
             ds.resize(i + 1, axis=0)
-        self.label[i] = label if self.complex_data else np.real(label)
+        if self.layout == 'port':
+            self.label[i] = to_uint8(label)
+        else:
+            self.label[i] = label if self.complex_data else np.real(label)
+            self.scale[i] = scale
         self.mask[i] = mask
-        self.scale[i] = scale
         self.names.append(str(name))
         self.n += 1
 
     def truncate(self, n):
         """Drop every image from index `n` on (undo a source file that failed half-way)."""
-        for ds in (self.label, self.mask, self.scale):
+        for ds in self.datasets:
             ds.resize(n, axis=0)
         del self.names[n:]
         self.n = n
 
     def close(self):
         """Finish the file and move it into place."""
-        self.f.create_dataset('name', data=np.array(self.names, dtype=h5py.string_dtype()))
+        if self.layout == 'ours':
+            self.f.create_dataset('name', data=np.array(self.names, dtype=h5py.string_dtype()))
         self.f.close()
         os.replace(self.tmp, self.path)
 
@@ -83,20 +116,72 @@ def normalise(x):
     return (x / s).astype(np.complex64), s
 
 
-def write_dataset(path, items, shape, complex_data, mask_type, acc, sample_n, seed, source):
-    """Write an iterable of (name, image) to `path` with a fixed mask per image.
+def mask_attrs(mask_type, acc, sample_n, seed, fixed_mask=None, mask_file=''):
+    """The file attributes saying how the masks were made: drawn per image (type,
+    acceleration, central lines, seed), or one stored mask for all (its file and measured
+    acceleration; no mask_type, so train.py --mask_mode random falls back to its defaults)."""
+    if fixed_mask is None:
+        return {'acc': float(acc), 'sample_n': int(sample_n), 'mask_type': mask_type,
+                'seed': int(seed)}
+    return {'acc': fixed_mask.size / float(fixed_mask.sum()),
+            'mask_file': os.path.basename(mask_file)}
+
+
+def load_mask_file(path, size):
+    """One stored mask for every image (make_h5data.py --mask_file, the port's way with its
+    mask_acc3.hdf5): dataset 'mask' of an HDF5 file, (H, W), or (N, H, W) holding N equal
+    masks (the port's files repeat one). Any float or integer dtype; values 0/1. A mask stored
+    centred (k-space origin in the middle, models.masks.origin_layout) is shifted to our
+    uncentred layout, with a printed line. Returns float32 (H, W)."""
+    if not os.path.isfile(path):
+        raise InputError('--mask_file %s: no such file' % path)
+    try:
+        with h5py.File(path, 'r') as f:
+            if 'mask' not in f or not isinstance(f['mask'], h5py.Dataset):
+                raise InputError('--mask_file %s: no dataset \'mask\' (found: %s)'
+                                 % (path, ', '.join(sorted(f.keys())) or 'none'))
+            m = np.asarray(f['mask'][()])
+    except (OSError, IOError, RuntimeError, KeyError, ValueError, TypeError) as e:
+        raise InputError('--mask_file %s: not a readable HDF5 file (%s)'
+                         % (path, str(e).strip().splitlines()[0] if str(e).strip() else e))
+    if m.dtype.kind not in 'fiub':
+        raise InputError('--mask_file %s: mask must be numeric, got %s' % (path, m.dtype))
+    if m.ndim == 3 and len(m) and np.all(m == m[:1]):
+        m = m[0]
+    if m.ndim != 2:
+        raise InputError('--mask_file %s: mask has shape %s; expected (H, W) or (N, H, W) '
+                         'holding one mask repeated' % (path, m.shape))
+    if tuple(m.shape) != tuple(size):
+        raise InputError('--mask_file %s: mask is %dx%d, the images are %dx%d (--image_size)'
+                         % (path, m.shape[0], m.shape[1], size[0], size[1]))
+    if not np.all(np.isfinite(m)) or not np.all((m == 0) | (m == 1)) or not m.any():
+        raise InputError('--mask_file %s: mask values must be 0 or 1 and sample something'
+                         % path)
+    m = m.astype(np.float32)
+    if masks_mod.origin_layout(m[None]) == masks_mod.CENTRED:
+        print('--mask_file %s: the mask is stored centred (its fully sampled low frequencies '
+              'sit around the middle row): shifted with ifftshift to the uncentred layout'
+              % path)
+        m = np.fft.ifftshift(m, axes=(-2, -1))
+    return m
+
+
+def write_dataset(path, items, shape, complex_data, mask_type, acc, sample_n, seed, source,
+                  layout='ours', fixed_mask=None, mask_file=''):
+    """Write an iterable of (name, image) to `path` with a fixed mask per image, in `layout`.
 
     The mask of an image is seeded by its name and `seed` (masks.seed_from_name), so the same
-    image gets the same mask on every machine and in every run. Returns the image count.
+    image gets the same mask on every machine and in every run; `fixed_mask` (H, W), read from
+    `mask_file`, replaces them all. Returns the image count.
     """
-    attrs = {'acc': float(acc), 'sample_n': int(sample_n), 'mask_type': mask_type,
-             'seed': int(seed), 'source': source}
-    w = H5Writer(path, shape, complex_data, attrs)
+    attrs = mask_attrs(mask_type, acc, sample_n, seed, fixed_mask, mask_file)
+    attrs['source'] = source
+    w = H5Writer(path, shape, complex_data, attrs, layout)
     try:
         for name, img in items:
             x, s = normalise(img)
-            m = masks_mod.make_mask(mask_type, shape, acc, sample_n,
-                                    seed=masks_mod.seed_from_name(name, seed))
+            m = fixed_mask if fixed_mask is not None else masks_mod.make_mask(
+                mask_type, shape, acc, sample_n, seed=masks_mod.seed_from_name(name, seed))
             w.append(x, m, s, name)
         if w.n == 0:
             raise InputError('no images to write to %s' % path)
@@ -125,8 +210,10 @@ def split_count(n, split):
 
 
 def write_synthetic(output_dir, n, size, acc, sample_n, mask_type='cartesian', seed=0,
-                    split=0.8, noise=0.0, name='synthetic', overwrite=False):
-    """Write the synthetic phantom dataset as a train/test pair. Returns (train, test) paths."""
+                    split=0.8, noise=0.0, name='synthetic', overwrite=False, layout='ours',
+                    fixed_mask=None, mask_file=''):
+    """Write the synthetic phantom dataset as a train/test pair (in `layout`, with
+    `fixed_mask` for every image if given). Returns (train, test) paths."""
     from models.data.sources import synthetic_images
     train_path, test_path = split_paths(output_dir, name, acc)
     check_writable([train_path, test_path], overwrite)
@@ -135,5 +222,6 @@ def write_synthetic(output_dir, n, size, acc, sample_n, mask_type='cartesian', s
     for path, idx in parts:
         if len(idx):
             write_dataset(path, synthetic_images(idx, size, seed, noise), tuple(size), True,
-                          mask_type, acc, sample_n, seed, 'synthetic phantoms (seed %d)' % seed)
+                          mask_type, acc, sample_n, seed, 'synthetic phantoms (seed %d)' % seed,
+                          layout, fixed_mask, mask_file)
     return train_path, test_path
