@@ -20,5 +20,5 @@ if [ ${test_rc} -ne 0 ]; then
     tail -n 3 "${test_log}"; echo "[Error] test.py failed (exit ${test_rc}), log: ${test_log}"
     exit ${test_rc}
 fi
-echo "test report: ${ckpt_path}/test_results/report.html"
+echo "test report: ${ckpt_dir}/test_results/report.html"
 report_results acc
