@@ -363,7 +363,7 @@ def train(a, log):
                                tf.no_op)
     loss_summary = tf.summary.scalar('loss', loss)
     val_ph = dict((k, tf.placeholder(tf.float32, name='val_' + k))
-                  for k in ('psnr_in', 'psnr_re', 'ssim_in', 'ssim_re'))
+                  for k in ('psnr_in', 'psnr_re', 'ssim_in', 'ssim_re', 'cpsnr_in', 'cpsnr_re'))
     panel_ph = tf.placeholder(tf.uint8, [1, h, 4 * w, 1], name='val_panel')
     val_summary = tf.summary.merge([tf.summary.scalar('val/' + k, v) for k, v in val_ph.items()] +
                                    [tf.summary.image('val/zf_re_gt_err', panel_ph)])
@@ -392,8 +392,9 @@ def train(a, log):
             rows.append(evaluate.image_row(*item))
             first = first or item
         s = evaluate.summarize(rows)
-        print('[val] epoch=%d psnr_in=%.4f psnr_re=%.4f ssim_in=%.4f ssim_re=%.4f'
-              % (epoch, s['psnr_in'], s['psnr_re'], s['ssim_in'], s['ssim_re']))
+        print('[val] epoch=%d psnr_in=%.4f psnr_re=%.4f ssim_in=%.4f ssim_re=%.4f '
+              'cpsnr_in=%.4f cpsnr_re=%.4f' % (epoch, s['psnr_in'], s['psnr_re'], s['ssim_in'],
+                                               s['ssim_re'], s['cpsnr_in'], s['cpsnr_re']))
         feed = dict((val_ph[k], s[k]) for k in val_ph)
         feed[panel_ph] = evaluate.panel(*evaluate.middle_frame(first[1:]))[None, :, :, None]
         writer.add_summary(sess.run(val_summary, feed), step)
