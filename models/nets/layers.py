@@ -140,9 +140,14 @@ def he_normal(seed):
 
 def weight(name, shape, seed, init=he_normal):
     """tf.get_variable(name, shape) in the current variable scope, initialised by `init(op
-    seed)` with the op seed of `variable_seed(seed, full name)`."""
+    seed)` with the op seed of `variable_seed(seed, full name)`. The kernel is listed once in
+    the graph's tf.GraphKeys.WEIGHTS collection, the variables weight decay applies to
+    (models.losses)."""
     full = '%s/%s' % (tf.get_variable_scope().name, name)
-    return tf.get_variable(name, shape, initializer=init(variable_seed(seed, full)))
+    w = tf.get_variable(name, shape, initializer=init(variable_seed(seed, full)))
+    if w not in tf.get_collection(tf.GraphKeys.WEIGHTS):  # AUTO_REUSE returns the same variable
+        tf.add_to_collection(tf.GraphKeys.WEIGHTS, w)
+    return w
 
 
 def _batch_norm(h, train, decay=0.9, eps=1e-3):
