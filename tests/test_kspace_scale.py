@@ -40,7 +40,7 @@ def test_fft_pair_is_numpy_ortho():
             k_v, back_v, x_v = s.run([k, back, x])
     np.testing.assert_allclose(k_v, np.fft.fft2(z, norm='ortho'), atol=1e-5)
     np.testing.assert_allclose(x_v[..., 0] + 1j * x_v[..., 1], np.fft.ifft2(z, norm='ortho'),
-                               atol=1e-6)
+                               atol=1e-5)  # float32 FFTs: TF 1.15's differ from numpy by ~4e-6
     np.testing.assert_allclose(back_v, to_two_channel(z), atol=1e-5)
     # Parseval: the k-space has the image's energy
     assert np.sum(np.abs(k_v) ** 2) == pytest.approx(np.sum(np.abs(z) ** 2), rel=1e-5)
