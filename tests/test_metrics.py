@@ -59,6 +59,7 @@ def test_sequence_complex_psnr_is_over_all_frames():
     from models import evaluate
     gt = np.ones((2, 8, 8), np.complex64)
     gt[0, 3, 3] = 2.0
+    gt[1, 5, 5] = 0.5  # no flat frame: the magnitude PSNR and SSIM of image_row need a range
     err = np.stack([np.full((8, 8), 0.1), np.full((8, 8), 0.2j)])
     rec = gt + err
     two = lambda z: np.stack([z.real, z.imag], -1).astype(np.float32)  # noqa: E731
