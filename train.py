@@ -44,6 +44,10 @@ def parse_args(argv):
     p.add_argument('--data_test_dir', default='', help='test HDF5 file for validation')
     p.add_argument('--learning_rate', type=float, default=None,
                    help='default: the preset\'s (1e-3 for both)')
+    p.add_argument('--weight_decay', type=float, default=None,
+                   help='L2 penalty wd * sum of squared conv kernels added to the loss '
+                   '(default 0, or the saved value when resuming; the reference trains with '
+                   'an equivalent of 5e-7, see docs/training.md)')
     bool_flag(p, 'continue_training', False, 'resume from the latest checkpoint')
     p.add_argument('--train_url', default='', help='copy the checkpoint folder here at the end')
     p.add_argument('--last_checkpoint_dir', default='',
@@ -116,6 +120,8 @@ def parse_args(argv):
         p.error('--image_size takes H or H W, each >= 8')
     if a.frame_dist is not None and any(d < 0 for d in a.frame_dist):
         p.error('--frame_dist distances must be >= 0, got %s' % a.frame_dist)
+    if a.weight_decay is not None and not a.weight_decay >= 0:
+        p.error('--weight_decay must be >= 0, got %r' % a.weight_decay)
     if min(a.train_steps, a.warmup_steps, a.checkpoint_steps) < 0 or not (
             a.learning_rate is None or a.learning_rate > 0):
         p.error('--train_steps, --warmup_steps and --checkpoint_steps must be >= 0 and '
@@ -264,6 +270,9 @@ def build_config(a, data, saved):
             k, presets.PRESETS[cfg['preset']][k])
     for k in presets.FIXED_KEYS:
         cfg[k] = base[k]
+    # 0 (today's loss) unless given; a resumed run keeps its own
+    cfg['weight_decay'] = a.weight_decay if a.weight_decay is not None else (
+        saved or {}).get('weight_decay', 0.0)
     attrs = data.attrs
     cfg.update({
         'image_size': [h, w],
@@ -433,6 +442,9 @@ def train(a, log):
           'masks %s, %d step%s per sess.run'
           % (a.batch_size, spe, a.num_epoch, total_steps, cfg['optimizer'],
              cfg['learning_rate'], cfg['loss'], cfg['mask_mode'], loop, '' if loop == 1 else 's'))
+    if cfg['weight_decay']:
+        print('weight decay: %g * sum of squared conv kernels added to the loss'
+              % cfg['weight_decay'])
 
     tf.reset_default_graph()
     tf.set_random_seed(a.random_seed)
@@ -471,7 +483,7 @@ def train(a, log):
     with tf.control_dependencies([train_op]):
         step_after = global_step.read_value()
     val_ph = dict((k, tf.placeholder(tf.float32, name='val_' + k))
-                  for k in ('psnr_in', 'psnr_re', 'ssim_in', 'ssim_re'))
+                  for k in ('psnr_in', 'psnr_re', 'ssim_in', 'ssim_re', 'cpsnr_in', 'cpsnr_re'))
     panel_ph = tf.placeholder(tf.uint8, [1, h, 4 * w, 1], name='val_panel')
     val_summary = tf.summary.merge([tf.summary.scalar('val/' + k, v) for k, v in val_ph.items()] +
                                    [tf.summary.image('val/zf_re_gt_err', panel_ph)])
@@ -513,8 +525,9 @@ def train(a, log):
             rows.append(evaluate.image_row(*item))
             first = first or item
         s = evaluate.summarize(rows)
-        print('[val] epoch=%d psnr_in=%.4f psnr_re=%.4f ssim_in=%.4f ssim_re=%.4f'
-              % (epoch, s['psnr_in'], s['psnr_re'], s['ssim_in'], s['ssim_re']))
+        print('[val] epoch=%d psnr_in=%.4f psnr_re=%.4f ssim_in=%.4f ssim_re=%.4f '
+              'cpsnr_in=%.4f cpsnr_re=%.4f' % (epoch, s['psnr_in'], s['psnr_re'], s['ssim_in'],
+                                               s['ssim_re'], s['cpsnr_in'], s['cpsnr_re']))
         feed = dict((val_ph[k], s[k]) for k in val_ph)
         feed[panel_ph] = evaluate.panel(*evaluate.middle_frame(first[1:]))[None, :, :, None]
         writer.add_summary(sess.run(val_summary, feed), step)

@@ -7,7 +7,7 @@ import numpy as np
 
 from models import metrics
 
-KEYS = ('psnr', 'ssim', 'mse', 'nmse')
+KEYS = ('psnr', 'ssim', 'mse', 'nmse', 'cpsnr')
 
 
 def reconstruct(predict, batches):
@@ -20,13 +20,16 @@ def reconstruct(predict, batches):
 
 
 def image_row(index, feature, pred, label):
-    """Metrics of one image (2-D) or, for a sequence, of its frames averaged."""
+    """Metrics of one image (2-D) or, for a sequence, of its frames averaged, except cpsnr:
+    the reference's complex PSNR of a sequence is taken over all its frames at once, as its
+    main_3d.py and main_crnn.py do."""
     frames = [(feature, pred, label)] if label.ndim == 3 else list(zip(feature, pred, label))
     row = {'index': index}
-    for tag, k in (('in', 0), ('re', 1)):
+    for tag, k, rec in (('in', 0, feature), ('re', 1, pred)):
         per = [metrics.evaluate(f[2], f[k]) for f in frames]
         for key in KEYS:
             row['%s_%s' % (key, tag)] = float(np.mean([p[key] for p in per]))
+        row['cpsnr_%s' % tag] = metrics.complex_psnr(label, rec)
     return row
 
 
@@ -61,11 +64,13 @@ def summarize(rows):
 
 
 def summary_lines(s):
-    """The lines test.py prints and the launchers parse."""
+    """The lines test.py prints and the launchers parse; the last, cPSNR, is the reference
+    code's complex PSNR (metrics.complex_psnr), the one to compare with the papers' tables."""
     return ['Avg PSNR: IN %.4f RE %.4f' % (s['psnr_in'], s['psnr_re']),
             'Avg SSIM: IN %.4f RE %.4f' % (s['ssim_in'], s['ssim_re']),
             'Avg MSE: IN %.6e RE %.6e' % (s['mse_in'], s['mse_re']),
-            'Avg NMSE: IN %.6e RE %.6e' % (s['nmse_in'], s['nmse_re'])]
+            'Avg NMSE: IN %.6e RE %.6e' % (s['nmse_in'], s['nmse_re']),
+            'Avg cPSNR: IN %.4f RE %.4f' % (s['cpsnr_in'], s['cpsnr_re'])]
 
 
 def write_csv(path, rows):

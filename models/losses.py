@@ -31,9 +31,26 @@ def port_loss(pred, label, n_cascades):
     return 2.0 * mse(pred, label) + port_regulariser(n_cascades)
 
 
+def l2_penalty(weights):
+    """Sum of the squares of every entry of `weights` (lasagne's `l2`, no factor 1/2)."""
+    return tf.add_n([tf.reduce_sum(tf.square(w)) for w in weights])
+
+
 def training_loss(pred, label, cfg):
     """The scalar loss train.py minimises for the run configuration `cfg`, named 'loss':
-    cfg['loss'] 'mse' (paper, and config.json files without the key) or 'port'."""
+    cfg['loss'] 'mse' (paper, and config.json files without the key) or 'port', plus
+    cfg['weight_decay'] * l2_penalty(conv kernels) when it is set.
+
+    Weight decay covers the conv kernels only (tf.GraphKeys.WEIGHTS, filled by
+    models.nets.layers.weight), as the reference's `regularize_network_params(network, l2)`,
+    which skips lasagne's biases (regularizable=False); it has no other parameters. The
+    reference's loss is 2 * MSE + 1e-6 * l2: the same balance as the paper preset's with
+    weight_decay = 5e-7."""
     if cfg.get('loss', 'mse') == 'port':
-        return tf.identity(port_loss(pred, label, cfg['Dc']), name='loss')
-    return tf.identity(mse(pred, label), name='loss')
+        loss = port_loss(pred, label, cfg['Dc'])
+    else:
+        loss = mse(pred, label)
+    wd = cfg.get('weight_decay', 0.0)
+    if wd:
+        loss = loss + wd * l2_penalty(tf.get_collection(tf.GraphKeys.WEIGHTS))
+    return tf.identity(loss, name='loss')

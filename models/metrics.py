@@ -1,21 +1,29 @@
-"""Image quality metrics, computed on magnitude images, one image at a time.
+"""Image quality metrics, one image (or, for cpsnr, one sequence) at a time.
 
 Rule (kept from the Ascend port, written once here): for each image the data range is
 max(|gt|) - min(|gt|) of the ground-truth magnitude; PSNR = 10 log10(range^2 / MSE) with the MSE
 of magnitudes; SSIM is scikit-image's structural_similarity with the same data range;
 NMSE = ||gt - rec||^2 / ||gt||^2 of magnitudes. Inputs may be complex (H, W), or real
 (H, W, 2) two-channel arrays.
+
+The reference code and the papers' tables use another PSNR, `complex_psnr` below (peak max|gt|,
+MSE of the complex difference), which is the one to compare with them.
 """
 import numpy as np
 from skimage.metrics import structural_similarity
 
 
-def magnitude(x):
-    """(H, W) complex/real or (H, W, 2) two-channel -> (H, W) float64 magnitude."""
+def _complex(x):
+    """(...) complex/real as it is, or (..., 2) two-channel (ndim >= 3) -> (...) complex."""
     x = np.asarray(x)
     if not np.iscomplexobj(x) and x.ndim >= 3 and x.shape[-1] == 2:
         x = x[..., 0] + 1j * x[..., 1]
-    return np.abs(x).astype(np.float64)
+    return x
+
+
+def magnitude(x):
+    """(H, W) complex/real or (H, W, 2) two-channel -> (H, W) float64 magnitude."""
+    return np.abs(_complex(x)).astype(np.float64)
 
 
 def data_range(gt):
@@ -39,6 +47,20 @@ def psnr(gt, rec):
     return float(10.0 * np.log10(data_range(gt) ** 2 / err))
 
 
+def complex_psnr(gt, rec):
+    """The reference code's PSNR (js3611/Deep-MRI-Reconstruction utils/metric.py,
+    complex_psnr(x, y, peak='max'), as main_2d.py, main_3d.py and main_crnn.py call it):
+    10 log10(max|gt|^2 / mean|gt - rec|^2), the MSE of the complex difference, so phase errors
+    count, and the peak of the ground truth's magnitude. gt, rec: complex (...) or two-channel
+    (..., 2) arrays of any rank: the reference applies it to one 2D image, or to one whole
+    sequence (all frames together) for the dynamic models."""
+    g, r = (_complex(x).astype(np.complex128) for x in (gt, rec))
+    err = float(np.mean(np.abs(g - r) ** 2))
+    if err == 0:
+        return float('inf')
+    return float(10.0 * np.log10(np.abs(g).max() ** 2 / err))
+
+
 def ssim(gt, rec):
     g, r = magnitude(gt), magnitude(rec)
     if min(g.shape) < 7:
@@ -49,4 +71,4 @@ def ssim(gt, rec):
 def evaluate(gt, rec):
     """All metrics for one image as a dict."""
     return {'psnr': psnr(gt, rec), 'ssim': ssim(gt, rec), 'mse': mse(gt, rec),
-            'nmse': nmse(gt, rec)}
+            'nmse': nmse(gt, rec), 'cpsnr': complex_psnr(gt, rec)}

@@ -32,9 +32,11 @@ SCAN_BYTES = 4 << 20
 def undersample(label, mask):
     """label (..., H, W) complex, mask (..., H, W) 0/1 -> zero-filled image (..., H, W) complex64.
 
-    Uses the unnormalised numpy FFT pair, the convention of the graph's data consistency."""
-    k = np.fft.fft2(label) * mask
-    return np.fft.ifft2(k).astype(np.complex64)
+    Uses the orthonormal FFT pair (norm='ortho'), the convention of the graph's data
+    consistency (models.nets.layers.fft2), so the graph's k0 = fft2(feature) * mask is the
+    acquired k-space. The zero-filled image itself does not depend on the scaling."""
+    k = np.fft.fft2(label, norm='ortho') * mask
+    return np.fft.ifft2(k, norm='ortho').astype(np.complex64)
 
 
 def to_two_channel(x):

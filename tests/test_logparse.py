@@ -43,9 +43,11 @@ def test_parse_train_without_timed_steps(tiny_data, tmp_path):
 
 def test_parse_test_reads_summary_lines():
     s = dict(('%s_%s' % (k, t), v) for (k, t), v in zip(
-        [(k, t) for k in ('psnr', 'ssim', 'mse', 'nmse') for t in ('in', 're')],
-        np.linspace(0.1, 30.0, 8)))
-    got = logparse.parse_test('\n'.join(['model: x'] + evaluate.summary_lines(s)))
+        [(k, t) for k in evaluate.KEYS for t in ('in', 're')],
+        np.linspace(0.1, 30.0, 2 * len(evaluate.KEYS))))
+    printed = evaluate.summary_lines(s)
+    assert printed[-1] == 'Avg cPSNR: IN %.4f RE %.4f' % (s['cpsnr_in'], s['cpsnr_re'])
+    got = logparse.parse_test('\n'.join(['model: x'] + printed))  # not the cPSNR line
     assert got == {'InputPSNR': round(s['psnr_in'], 4), 'TrainAccuracy': round(s['psnr_re'], 4)}
 
 

@@ -26,3 +26,50 @@ def test_nmse_mse_ssim():
     assert metrics.ssim(gt, gt) == pytest.approx(1.0)
     assert metrics.ssim(gt, rec) < 1.0
     assert metrics.psnr(gt, gt) == float('inf')
+
+
+def test_complex_psnr_hand_values():
+    """The reference's complex_psnr(x, y, peak='max'): 10 log10(max|gt|^2 / mean|gt - rec|^2)."""
+    gt = np.ones((4, 4), np.complex64)
+    gt[1, 2] = 2j                               # peak |gt| = 2, min 1
+    rec = gt + 0.1                              # complex error 0.1 everywhere: MSE 0.01
+    assert metrics.complex_psnr(gt, rec) == pytest.approx(10 * np.log10(4 / 0.01))  # 26.02
+    # the port's rule on the same pair: range max - min = 1 and magnitude errors
+    mag_err = np.mean((np.abs(rec) - np.abs(gt)) ** 2)
+    assert metrics.psnr(gt, rec) == pytest.approx(10 * np.log10(1 / mag_err))
+    # a phase error counts: |1 - e^{i pi/3}| = 1, so a constant-magnitude image turned by
+    # pi/3 has MSE 1 and peak 1: 0 dB, where the magnitude PSNR sees identical images
+    unit = np.exp(1j * np.linspace(0, 3, 16)).reshape(4, 4)
+    assert metrics.complex_psnr(unit, unit * np.exp(1j * np.pi / 3)) == pytest.approx(0, abs=1e-9)
+    mags = np.linspace(0.5, 1.0, 16).reshape(4, 4)
+    turned = mags * unit * np.exp(1j * np.pi / 3)
+    assert metrics.complex_psnr(mags * unit, turned) == pytest.approx(
+        10 * np.log10(1 / np.mean(mags ** 2)))
+    assert metrics.psnr(mags * unit, turned) > 100
+    # two-channel input is read as complex; identical images give inf
+    two = np.stack([gt.real, gt.imag], -1)
+    assert metrics.complex_psnr(two, rec) == pytest.approx(metrics.complex_psnr(gt, rec))
+    assert metrics.complex_psnr(gt, gt) == float('inf')
+
+
+def test_sequence_complex_psnr_is_over_all_frames():
+    """Dynamic data: the reference takes one peak and one MSE over the whole sequence, not the
+    mean of per-frame values: frames of peak 2 (error 0.1) and peak 1 (error 0.2) give
+    10 log10(4 / 0.025) = 22.04 dB, where the frame mean would be (26.02 + 13.98) / 2 = 20.0."""
+    from models import evaluate
+    gt = np.ones((2, 8, 8), np.complex64)
+    gt[0, 3, 3] = 2.0
+    gt[1, 5, 5] = 0.5  # no flat frame: the magnitude PSNR and SSIM of image_row need a range
+    err = np.stack([np.full((8, 8), 0.1), np.full((8, 8), 0.2j)])
+    rec = gt + err
+    two = lambda z: np.stack([z.real, z.imag], -1).astype(np.float32)  # noqa: E731
+    want = 10 * np.log10(4 / 0.025)
+    assert metrics.complex_psnr(gt, rec) == pytest.approx(want)
+    row = evaluate.image_row(0, two(gt), two(rec), two(gt))
+    assert row['cpsnr_re'] == pytest.approx(want, abs=1e-4)
+    assert row['cpsnr_in'] == float('inf')
+    frames = [metrics.complex_psnr(g, r) for g, r in zip(gt, rec)]
+    assert np.mean(frames) == pytest.approx(20.0, abs=0.01)
+    # 2D rows carry the per-image value
+    row2 = evaluate.image_row(1, two(gt[0]), two(rec[0]), two(gt[0]))
+    assert row2['cpsnr_re'] == pytest.approx(10 * np.log10(4 / 0.01), abs=1e-4)

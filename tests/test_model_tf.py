@@ -35,16 +35,16 @@ def test_data_consistency_against_numpy(lam):
         out = model_tf.data_consistency(tf.constant(x), k0, m_t,
                                         None if lam is None else tf.constant(lam))
     k0_v, out_v = run([k0, out], {}, g)
-    k0_np = np.fft.fft2(label) * mask
-    np.testing.assert_allclose(k0_v, k0_np, atol=1e-4)
-    k_cnn = np.fft.fft2(x[..., 0] + 1j * x[..., 1])
-    k_out = np.fft.fft2(out_v[..., 0] + 1j * out_v[..., 1])
+    k0_np = np.fft.fft2(label, norm='ortho') * mask  # the orthonormal convention
+    np.testing.assert_allclose(k0_v, k0_np, atol=1e-5)
+    k_cnn = np.fft.fft2(x[..., 0] + 1j * x[..., 1], norm='ortho')
+    k_out = np.fft.fft2(out_v[..., 0] + 1j * out_v[..., 1], norm='ortho')
     s = mask == 1
     if lam is None:
-        np.testing.assert_allclose(k_out[s], k0_np[s], atol=1e-3)  # sampled points equal k0
+        np.testing.assert_allclose(k_out[s], k0_np[s], atol=1e-4)  # sampled points equal k0
     else:
-        np.testing.assert_allclose(k_out[s], ((k_cnn + lam * k0_np) / (1 + lam))[s], atol=1e-3)
-    np.testing.assert_allclose(k_out[~s], k_cnn[~s], atol=1e-3)    # others untouched
+        np.testing.assert_allclose(k_out[s], ((k_cnn + lam * k0_np) / (1 + lam))[s], atol=1e-4)
+    np.testing.assert_allclose(k_out[~s], k_cnn[~s], atol=1e-4)    # others untouched
 
 
 @pytest.mark.parametrize('h,w', [(64, 64), (96, 80)])

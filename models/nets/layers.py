@@ -2,10 +2,17 @@
 data sharing, the conv block and batch norm.
 
 Tensors are NHWC. Images are (..., H, W, 2) float32 (real, imag); k-space is (..., H, W)
-complex64 with the numpy FFT layout (origin at [0, 0], unnormalised forward transform), the
-same convention as `models.pre_input.undersample`, so k0 = fft2(feature) * mask exactly.
+complex64 with the numpy FFT layout (origin at [0, 0]) and the orthonormal scaling
+(numpy's norm='ortho', as the reference uses), the same convention as
+`models.pre_input.undersample`, so k0 = fft2(feature) * mask exactly. Orthonormal k-space has
+the image's energy (Parseval), so its values stay of the order of the image's instead of growing
+with H*W, and no tensor of the graph nears float16's maximum (65504) where a backend computes
+FFTs or complex products in half precision. Data consistency and data sharing are linear in
+k-space, so their results do not depend on the scaling: checkpoints trained with the earlier
+unnormalised pair give the same outputs.
 Only TF 1.15 ops are used (no Keras, no tf.layers).
 """
+import math
 import zlib
 
 import tensorflow.compat.v1 as tf
@@ -21,14 +28,27 @@ def c2r(z):
     return tf.stack([tf.math.real(z), tf.math.imag(z)], axis=-1)
 
 
+def _pixels(shape):
+    """H * W of a (..., H, W) shape, as a Python float; H and W must be static."""
+    h, w = (tf.dimension_value(d) for d in shape[-2:])
+    if h is None or w is None:
+        raise ValueError('the FFT layers need static H and W, got shape %s' % (shape,))
+    return float(h * w)
+
+
 def fft2(x):
-    """Image (..., H, W, 2) -> k-space (..., H, W) complex64, over the last two spatial axes."""
-    return tf.signal.fft2d(r2c(x))
+    """Image (..., H, W, 2) -> orthonormal k-space (..., H, W) complex64 over H and W:
+    numpy's fft2(x, norm='ortho'). The image is scaled by 1/sqrt(H W) before the transform (a
+    float32 multiply), so no tensor ever holds the unnormalised k-space."""
+    scale = 1.0 / math.sqrt(_pixels(x.shape[:-1]))
+    return tf.signal.fft2d(r2c(x * scale))
 
 
 def ifft2(k):
-    """k-space (..., H, W) complex64 -> image (..., H, W, 2)."""
-    return c2r(tf.signal.ifft2d(k))
+    """Orthonormal k-space (..., H, W) complex64 -> image (..., H, W, 2): numpy's
+    ifft2(k, norm='ortho'). TF's ifft2d divides by H W, so its output is the image / sqrt(H W),
+    smaller than the image; the float32 multiply by sqrt(H W) after it restores the image."""
+    return c2r(tf.signal.ifft2d(k)) * math.sqrt(_pixels(k.shape))
 
 
 def sampled_kspace(feature, mask):
@@ -120,9 +140,14 @@ def he_normal(seed):
 
 def weight(name, shape, seed, init=he_normal):
     """tf.get_variable(name, shape) in the current variable scope, initialised by `init(op
-    seed)` with the op seed of `variable_seed(seed, full name)`."""
+    seed)` with the op seed of `variable_seed(seed, full name)`. The kernel is listed once in
+    the graph's tf.GraphKeys.WEIGHTS collection, the variables weight decay applies to
+    (models.losses)."""
     full = '%s/%s' % (tf.get_variable_scope().name, name)
-    return tf.get_variable(name, shape, initializer=init(variable_seed(seed, full)))
+    w = tf.get_variable(name, shape, initializer=init(variable_seed(seed, full)))
+    if w not in tf.get_collection(tf.GraphKeys.WEIGHTS):  # AUTO_REUSE returns the same variable
+        tf.add_to_collection(tf.GraphKeys.WEIGHTS, w)
+    return w
 
 
 def _batch_norm(h, train, decay=0.9, eps=1e-3):
