@@ -1,0 +1,109 @@
+"""The x86 CPU this process runs on, and TensorFlow's oneDNN switch.
+
+TensorFlow 2.x ships oneDNN (Intel's CPU kernels) in its Linux x86 builds but turns it on by
+default only on CPUs with AVX512_VNNI, AVX512_BF16, AVX_VNNI or AMX (TF 2.9 and later; before
+2.9, nowhere): an AVX2-only CPU such as an AMD EPYC before Zen 4 runs the slower Eigen kernels
+unless TF_ENABLE_ONEDNN_OPTS=1. `default_onednn` sets that variable where the user has not,
+when the `models` package is imported, i.e. before any entry script, benchmark or test imports
+TensorFlow (which reads it once, at import). TF 1.15 ignores the variable.
+
+oneDNN picks its kernels from the CPU's instruction sets; ONEDNN_MAX_CPU_ISA (or the older
+DNNL_MAX_CPU_ISA) caps them, e.g. `AVX2` makes an AVX-512 CPU run the AVX2 kernels, which is
+how the benchmark emulates an AVX2-only CPU (docs/benchmarks.md).
+"""
+import os
+import platform
+
+ONEDNN_VAR = 'TF_ENABLE_ONEDNN_OPTS'
+ISA_CAP_VARS = ('ONEDNN_MAX_CPU_ISA', 'DNNL_MAX_CPU_ISA')
+X86 = ('x86_64', 'amd64', 'i386', 'i686', 'x86')
+# The instruction sets that decide which kernels run, in the order printed.
+SHOWN_FLAGS = ('sse4_2', 'avx', 'fma', 'avx2', 'avx512f', 'avx512_vnni', 'avx512_bf16',
+               'avx512_fp16', 'amx_tile', 'amx_bf16', 'amx_int8')
+
+
+def is_x86(machine=None):
+    return (machine if machine is not None else platform.machine()).lower() in X86
+
+
+def default_onednn(environ=None, machine=None):
+    """Set TF_ENABLE_ONEDNN_OPTS=1 in `environ` (default os.environ) on an x86 CPU when the user
+    has not set it; a value the user gave (0 included) is kept. Returns the value in effect, or
+    None where it stays unset (other CPUs: TensorFlow's own default)."""
+    environ = os.environ if environ is None else environ
+    if ONEDNN_VAR not in environ and is_x86(machine):
+        environ[ONEDNN_VAR] = '1'
+    return environ.get(ONEDNN_VAR)
+
+
+def _cpuinfo(path='/proc/cpuinfo'):
+    """(model name, set of flags) of the first CPU listed in `path`; ('', set()) if unreadable."""
+    model, flags = '', set()
+    try:
+        with open(path) as f:
+            for line in f:
+                key, _, value = line.partition(':')
+                key = key.strip()
+                if key == 'model name' and not model:
+                    model = value.strip()
+                elif key == 'flags' and not flags:
+                    flags = set(value.split())
+                if model and flags:
+                    break
+    except (IOError, OSError):
+        pass
+    return model, flags
+
+
+def cpu_model():
+    """The CPU's marketing name, e.g. 'AMD EPYC 7B13' (platform.processor() off Linux)."""
+    return _cpuinfo()[0] or platform.processor() or platform.machine()
+
+
+def isa_flags(flags=None):
+    """The SHOWN_FLAGS this CPU has, in SHOWN_FLAGS order."""
+    flags = _cpuinfo()[1] if flags is None else flags
+    return [f for f in SHOWN_FLAGS if f in flags]
+
+
+def onednn_isa_cap(environ=None):
+    """The oneDNN ISA cap the user set (ONEDNN_MAX_CPU_ISA, else DNNL_MAX_CPU_ISA), upper
+    case, or '' for none."""
+    environ = os.environ if environ is None else environ
+    for var in ISA_CAP_VARS:
+        if environ.get(var):
+            return environ[var].strip().upper()
+    return ''
+
+
+def vector_isa(flags=None, cap=None):
+    """'avx512', 'avx2' or 'older': the widest float32 vector ISA oneDNN uses here, after the
+    cap (a cap naming AVX2 or older, such as 'AVX2' or 'AVX2_VNNI', keeps it at AVX2 or
+    below)."""
+    flags = _cpuinfo()[1] if flags is None else flags
+    cap = onednn_isa_cap() if cap is None else cap
+    have = 'avx512' if 'avx512f' in flags else 'avx2' if {'avx2', 'fma'} <= flags else 'older'
+    if cap and 'AVX512' not in cap and 'AVX10' not in cap and 'AMX' not in cap \
+            and cap != 'ALL' and have == 'avx512':
+        have = 'avx2' if cap.startswith('AVX2') else 'older'
+    return have
+
+
+def onednn_enabled():
+    """True / False: whether TensorFlow runs its oneDNN kernels in this process (TF 2.x reads
+    TF_ENABLE_ONEDNN_OPTS and the CPU); None where TensorFlow cannot tell (TF 1.15)."""
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+    except ImportError:
+        return None
+    return bool(_pywrap_util_port.IsMklEnabled())
+
+
+def describe():
+    """One line: CPU model, its ISA flags, the oneDNN cap and whether oneDNN is on."""
+    on = onednn_enabled()
+    return 'cpu: %s; isa %s; oneDNN %s (%s=%s), ISA cap %s' % (
+        cpu_model(), ' '.join(isa_flags()) or '-',
+        {True: 'on', False: 'off', None: 'n/a'}[on], ONEDNN_VAR,
+        os.environ.get(ONEDNN_VAR, 'unset'), onednn_isa_cap() or 'none')
+
