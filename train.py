@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from models import config as cfgmod
-from models import ckpt, evaluate, masks, pre_input
+from models import ckpt, cpu, evaluate, masks, pre_input
 from models.data import h5writer
 from models.errors import (ArgumentParser, InputError, TrainingStopped, bool_flag,
                            exit_on_input_error, str2bool)
@@ -65,6 +65,10 @@ def parse_args(argv):
     p.add_argument('--precision_mode', default='allow_mix_precision',
                    choices=cfgmod.PRECISION_MODES)
     p.add_argument('--train_steps', type=int, default=0, help='stop after N steps (0: no limit)')
+    p.add_argument('--conv_grad', default=None, metavar='|'.join(cpu.CONV_GRAD_SETTINGS),
+                   help='CPU: how the conv layers\' filter gradient is computed (default: $%s, '
+                   'else auto: the fastest for this CPU; see docs/benchmarks.md)'
+                   % cpu.CONV_GRAD_VAR)
     p.add_argument('--mask_mode', default='fixed', choices=('fixed', 'random'),
                    help='fixed: masks stored in the file; random: a new mask per image per epoch')
     p.add_argument('--mask_type', default=None, choices=masks.MASK_TYPES,
@@ -91,6 +95,10 @@ def parse_args(argv):
         p.error('--image_size takes H or H W, each >= 8')
     if a.frame_dist is not None and any(d < 0 for d in a.frame_dist):
         p.error('--frame_dist distances must be >= 0, got %s' % a.frame_dist)
+    try:
+        a.conv_grad = cpu.conv_grad_setting(a.conv_grad)
+    except ValueError as e:
+        p.error(str(e))
     if min(a.train_steps, a.warmup_steps, a.checkpoint_steps) < 0 or not a.learning_rate > 0:
         p.error('--train_steps, --warmup_steps and --checkpoint_steps must be >= 0 and '
                 '--learning_rate > 0')
@@ -205,7 +213,8 @@ def import_tf():
     """TensorFlow and the graph modules, imported once the inputs have been checked."""
     tf = tf_v1()
     from models import device, losses, model_tf
-    return tf, device, losses, model_tf
+    from models.nets import conv
+    return tf, device, losses, model_tf, conv
 
 
 def export_inference_meta(tf, model_tf, cfg, ckpt_dir):
@@ -279,7 +288,7 @@ def main(argv=None):
         os.remove(p)
     if not os.path.isdir(ckpt_dir):
         os.makedirs(ckpt_dir)
-    tf, device, losses, model_tf = import_tf()
+    tf, device, losses, model_tf, conv = import_tf()
     restore_from = tf.train.latest_checkpoint(resume_dir) if resume_dir else None
     if resume_dir and not restore_from:
         raise InputError('%s: the checkpoint file names no readable checkpoint' % resume_dir)
@@ -288,6 +297,9 @@ def main(argv=None):
 
     dev = device.detect_device()
     print(device.describe(dev, a.precision_mode))
+    grad_policy = cpu.filter_grad_policy(a.conv_grad, dev)
+    print('%s; conv filter gradient %s' % (cpu.describe(),
+                                           cpu.describe_policy(a.conv_grad, grad_policy)))
     print('model: D%d-C%d%s nf=%d dc=%s%s%s, images %s%dx%d, %d training images%s'
           % (cfg['Dn'], cfg['Dc'], dynamic_tag(cfg), cfg['nf'], cfg['dc_mode'],
              ', batch norm' if cfg['batch_norm'] else '',
@@ -306,7 +318,8 @@ def main(argv=None):
     feature = tf.placeholder(tf.float32, shape + [2], name='feature')
     label = tf.placeholder(tf.float32, shape + [2], name='label')
     mask = tf.placeholder(tf.float32, shape, name='mask')
-    pred = model_tf.model_from_config(feature, mask, True, cfg)['dc%d' % cfg['Dc']]
+    with conv.filter_gradient(grad_policy):
+        pred = model_tf.model_from_config(feature, mask, True, cfg)['dc%d' % cfg['Dc']]
     pred_eval = model_tf.model_from_config(feature, mask, False, cfg)['dc%d' % cfg['Dc']]
     loss = losses.training_loss(pred, label, cfg)
     global_step = tf.train.get_or_create_global_step()

@@ -107,3 +107,60 @@ def describe():
         {True: 'on', False: 'off', None: 'n/a'}[on], ONEDNN_VAR,
         os.environ.get(ONEDNN_VAR, 'unset'), onednn_isa_cap() or 'none')
 
+
+# The filter gradient of the conv layers (models.nets.conv): one implementation for all
+# layers, or 'auto', which takes this CPU's row of AUTO_FILTER_GRAD, per layer kind.
+CONV_GRAD_VAR = 'CASCADENET_CONV_GRAD'
+FILTER_GRAD_IMPLS = ('tf', 'eigen', 'matmul')
+CONV_GRAD_SETTINGS = ('auto',) + FILTER_GRAD_IMPLS
+LAYER_KINDS = ('first', 'inner', 'last')
+# The fastest per layer kind, measured at 256x256 with bench/bench.py and the per-op timings
+# of docs/benchmarks.md. Rows: oneDNN on, by vector ISA; 'eigen': oneDNN off (TF 2.x with
+# TF_ENABLE_ONEDNN_OPTS=0, or TF 1.15), where TensorFlow's batched matmul is Eigen's and slower.
+AUTO_FILTER_GRAD = {
+    'avx512': {'first': 'tf', 'inner': 'tf', 'last': 'tf'},
+    'avx2': {'first': 'tf', 'inner': 'matmul', 'last': 'matmul'},
+    'older': {'first': 'tf', 'inner': 'matmul', 'last': 'matmul'},
+    'eigen': {'first': 'tf', 'inner': 'tf', 'last': 'matmul'},
+}
+
+
+def layer_kind(cin, cout):
+    """'first' (fewer input than output channels, e.g. 2 -> 64), 'last' (more, 64 -> 2) or
+    'inner' (64 -> 64)."""
+    return 'first' if cin < cout else 'last' if cin > cout else 'inner'
+
+
+def conv_grad_setting(value=None, environ=None):
+    """The filter-gradient setting: `value` (a flag) if given, else $CASCADENET_CONV_GRAD, else
+    'auto'. Raises ValueError for a name not in CONV_GRAD_SETTINGS."""
+    environ = os.environ if environ is None else environ
+    setting = value or environ.get(CONV_GRAD_VAR) or 'auto'
+    if setting not in CONV_GRAD_SETTINGS:
+        raise ValueError('%s: unknown conv filter-gradient setting %r (choose from %s)'
+                         % ('--conv_grad' if value else CONV_GRAD_VAR, setting,
+                            ', '.join(CONV_GRAD_SETTINGS)))
+    return setting
+
+
+def auto_row(isa, onednn):
+    """The row of AUTO_FILTER_GRAD for vector ISA `isa` (vector_isa()) and `onednn`
+    (onednn_enabled(): True, False, or None for TF 1.15, which has no oneDNN kernels)."""
+    return isa if onednn else 'eigen'
+
+
+def filter_grad_policy(setting, device='cpu', row=None):
+    """{layer kind: implementation} for `setting` on `device`. 'auto' takes AUTO_FILTER_GRAD's
+    `row` (unless given, this process's: needs TensorFlow imported); a named implementation
+    applies to every layer. On GPU / NPU TensorFlow's own gradient always runs (the others are
+    CPU remedies)."""
+    if device != 'cpu':
+        return dict.fromkeys(LAYER_KINDS, 'tf')
+    if setting == 'auto':
+        return dict(AUTO_FILTER_GRAD[row or auto_row(vector_isa(), onednn_enabled())])
+    return dict.fromkeys(LAYER_KINDS, setting)
+
+
+def describe_policy(setting, policy):
+    """'auto: first tf, inner matmul, last matmul' for the train log."""
+    return '%s: %s' % (setting, ', '.join('%s %s' % (k, policy[k]) for k in LAYER_KINDS))

@@ -1,5 +1,5 @@
 """models/cpu.py: the oneDNN default set before TensorFlow is imported, the CPU's ISA and the
-oneDNN cap."""
+oneDNN cap, and the filter-gradient setting."""
 import os
 import subprocess
 import sys
@@ -70,7 +70,31 @@ def test_vector_isa_under_cap(flags, cap, expect):
     assert cpu.vector_isa(flags, cap) == expect
 
 
+def test_auto_row():
+    assert cpu.auto_row('avx2', True) == 'avx2'
+    assert cpu.auto_row('avx512', False) == 'eigen'
+    assert cpu.auto_row('older', None) == 'eigen'  # TF 1.15: no oneDNN switch, Eigen kernels
+
+
 def test_isa_cap_from_either_variable():
     assert cpu.onednn_isa_cap({}) == ''
     assert cpu.onednn_isa_cap({'DNNL_MAX_CPU_ISA': 'avx2'}) == 'AVX2'
     assert cpu.onednn_isa_cap({'ONEDNN_MAX_CPU_ISA': 'AVX2', 'DNNL_MAX_CPU_ISA': 'ALL'}) == 'AVX2'
+
+
+def test_conv_grad_setting_and_policy():
+    assert cpu.conv_grad_setting(None, {}) == 'auto'
+    assert cpu.conv_grad_setting(None, {cpu.CONV_GRAD_VAR: 'eigen'}) == 'eigen'
+    assert cpu.conv_grad_setting('matmul', {cpu.CONV_GRAD_VAR: 'eigen'}) == 'matmul'
+    with pytest.raises(ValueError, match='CASCADENET_CONV_GRAD'):
+        cpu.conv_grad_setting(None, {cpu.CONV_GRAD_VAR: 'onednn'})
+    with pytest.raises(ValueError, match='--conv_grad'):
+        cpu.conv_grad_setting('onednn', {})
+    for key, row in cpu.AUTO_FILTER_GRAD.items():
+        assert cpu.filter_grad_policy('auto', 'cpu', key) == row
+        assert set(row) == set(cpu.LAYER_KINDS)
+        assert set(row.values()) <= set(cpu.FILTER_GRAD_IMPLS)
+    assert cpu.filter_grad_policy('eigen', 'cpu') == dict.fromkeys(cpu.LAYER_KINDS, 'eigen')
+    for dev in ('gpu', 'npu'):
+        assert cpu.filter_grad_policy('matmul', dev) == dict.fromkeys(cpu.LAYER_KINDS, 'tf')
+    assert [cpu.layer_kind(*s) for s in [(2, 64), (64, 64), (64, 2)]] == list(cpu.LAYER_KINDS)
