@@ -297,7 +297,8 @@ def main(argv=None):
 
     dev = device.detect_device()
     print(device.describe(dev, a.precision_mode))
-    grad_policy = cpu.filter_grad_policy(a.conv_grad, dev)
+    grad_policy = cpu.filter_grad_policy(a.conv_grad, dev,
+                                         cfg['image_size'][0] * cfg['image_size'][1])
     print('%s; conv filter gradient %s' % (cpu.describe(),
                                            cpu.describe_policy(a.conv_grad, grad_policy)))
     print('model: D%d-C%d%s nf=%d dc=%s%s%s, images %s%dx%d, %d training images%s'

@@ -123,6 +123,9 @@ AUTO_FILTER_GRAD = {
     'older': {'first': 'tf', 'inner': 'matmul', 'last': 'matmul'},
     'eigen': {'first': 'tf', 'inner': 'tf', 'last': 'matmul'},
 }
+# Below this many pixels per image oneDNN's AVX2 filter gradient keeps up (its slowdown comes
+# with large images): the 'avx2' row then takes 'tf' throughout.
+AUTO_MIN_PIXELS = {'avx2': 96 * 96}
 
 
 def layer_kind(cin, cout):
@@ -149,16 +152,20 @@ def auto_row(isa, onednn):
     return isa if onednn else 'eigen'
 
 
-def filter_grad_policy(setting, device='cpu', row=None):
-    """{layer kind: implementation} for `setting` on `device`. 'auto' takes AUTO_FILTER_GRAD's
-    `row` (unless given, this process's: needs TensorFlow imported); a named implementation
-    applies to every layer. On GPU / NPU TensorFlow's own gradient always runs (the others are
-    CPU remedies)."""
+def filter_grad_policy(setting, device='cpu', pixels=None, row=None):
+    """{layer kind: implementation} for `setting` on `device`, for images of `pixels` = H W
+    (None: large). 'auto' takes AUTO_FILTER_GRAD's `row` (unless given, this process's: needs
+    TensorFlow imported), or TensorFlow's gradient throughout for images smaller than the
+    row's AUTO_MIN_PIXELS; a named implementation applies to every layer. On GPU / NPU
+    TensorFlow's own gradient always runs (the others are CPU remedies)."""
     if device != 'cpu':
         return dict.fromkeys(LAYER_KINDS, 'tf')
-    if setting == 'auto':
-        return dict(AUTO_FILTER_GRAD[row or auto_row(vector_isa(), onednn_enabled())])
-    return dict.fromkeys(LAYER_KINDS, setting)
+    if setting != 'auto':
+        return dict.fromkeys(LAYER_KINDS, setting)
+    row = row or auto_row(vector_isa(), onednn_enabled())
+    if pixels is not None and pixels < AUTO_MIN_PIXELS.get(row, 0):
+        return dict.fromkeys(LAYER_KINDS, 'tf')
+    return dict(AUTO_FILTER_GRAD[row])
 
 
 def describe_policy(setting, policy):

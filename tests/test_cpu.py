@@ -91,10 +91,16 @@ def test_conv_grad_setting_and_policy():
     with pytest.raises(ValueError, match='--conv_grad'):
         cpu.conv_grad_setting('onednn', {})
     for key, row in cpu.AUTO_FILTER_GRAD.items():
-        assert cpu.filter_grad_policy('auto', 'cpu', key) == row
+        assert cpu.filter_grad_policy('auto', 'cpu', 256 * 256, key) == row
         assert set(row) == set(cpu.LAYER_KINDS)
         assert set(row.values()) <= set(cpu.FILTER_GRAD_IMPLS)
     assert cpu.filter_grad_policy('eigen', 'cpu') == dict.fromkeys(cpu.LAYER_KINDS, 'eigen')
     for dev in ('gpu', 'npu'):
         assert cpu.filter_grad_policy('matmul', dev) == dict.fromkeys(cpu.LAYER_KINDS, 'tf')
+    # small images on AVX2: oneDNN's own gradient; on the Eigen row the size does not matter
+    assert cpu.filter_grad_policy('auto', 'cpu', 64 * 64, 'avx2') == \
+        dict.fromkeys(cpu.LAYER_KINDS, 'tf')
+    assert cpu.filter_grad_policy('auto', 'cpu', 96 * 96, 'avx2') == cpu.AUTO_FILTER_GRAD['avx2']
+    assert cpu.filter_grad_policy('auto', 'cpu', 64 * 64, 'eigen') == \
+        cpu.AUTO_FILTER_GRAD['eigen']
     assert [cpu.layer_kind(*s) for s in [(2, 64), (64, 64), (64, 2)]] == list(cpu.LAYER_KINDS)
