@@ -23,6 +23,8 @@ Prints, for one configuration, with the session config train.py uses (models.dev
     file through Batches + Prefetch vs one reading a 10x larger file;
   * with --peer, the PyTorch peer (peer_torch_dncn.py) on the same config in the same run and
     the images/sec ratio. torch is not a dependency of this project: install it by hand.
+--clock cpu times everything (except the peer, which times itself by wall clock) by this
+process's CPU time, which a loaded machine disturbs far less than wall time.
 --isa_cap AVX2 emulates an AVX2-only CPU on an AVX-512 one: it caps oneDNN's kernels
 (ONEDNN_MAX_CPU_ISA, for TensorFlow and for torch) and torch's own and MKL's kernels
 (ATEN_CPU_CAPABILITY, MKL_ENABLE_INSTRUCTIONS). It does not change TensorFlow's oneDNN default,
@@ -78,6 +80,8 @@ def parse_args(argv):
                    help='filter-gradient settings to time the training step with (interleaved)')
     p.add_argument('--isa_cap', default='',
                    help='cap oneDNN / torch / MKL at this ISA, e.g. AVX2 (see above)')
+    p.add_argument('--clock', default='wall', choices=sorted(CLOCK),
+                   help='time by wall clock, or by this process\'s CPU time (shared machines)')
     p.add_argument('--rss_child', default='', help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.peer and not os.path.isfile(a.peer_script or ''):
@@ -201,14 +205,20 @@ def run_rss_check(a, tmp):
     return out
 
 
+# Wall time by default; --clock cpu takes this process's CPU time (all threads), which other
+# processes on a shared machine disturb far less: rates are then per CPU-second.
+CLOCK = {'wall': time.perf_counter, 'cpu': time.process_time}
+clock = CLOCK['wall']
+
+
 def median_time(fn, steps, warmup):
     for _ in range(warmup):
         fn()
     times = []
     for _ in range(steps):
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        times.append(time.perf_counter() - t0)
+        times.append(clock() - t0)
     return statistics.median(times)
 
 
@@ -310,6 +320,8 @@ def main(argv=None):
         return 0
     if a.isa_cap:
         cap_isa(a.isa_cap)
+    global clock
+    clock = CLOCK[a.clock]
     import tensorflow.compat.v1 as tf
     tf.disable_v2_behavior()
     from models import model_tf
@@ -317,9 +329,10 @@ def main(argv=None):
     print('%s; TensorFlow %s' % (cpu.describe(), tf.VERSION))
     print('oneDNN conv kernels (ONEDNN_VERBOSE, child process): %s' % onednn_kernels())
     config = session_config(a)
-    print('config: D%d-C%d nf=%d, %dx%d, batch %d, %d timed steps (median), %d warm-up; '
+    print('config: D%d-C%d nf=%d, %dx%d, batch %d, %d timed steps (median, %s), %d warm-up; '
           'threads intra=%d inter=%d (0 = TF default); %d CPUs, load average %s'
-          % (a.nd, a.nc, a.nf, a.size, a.size, a.batch, a.steps, a.warmup,
+          % (a.nd, a.nc, a.nf, a.size, a.size, a.batch, a.steps,
+             'wall clock' if a.clock == 'wall' else 'CPU time: rates per CPU-second', a.warmup,
              config.intra_op_parallelism_threads, config.inter_op_parallelism_threads,
              os.cpu_count(), ' '.join('%.2f' % v for v in os.getloadavg())))
     mm_before = matmul_gflops(tf, config)
@@ -453,11 +466,12 @@ def main(argv=None):
         if res is None:
             print('peer: not run (%s)' % err)
         else:
+            ratio = ('; ours/peer training images/sec: ' + ', '.join(
+                '%.2f (%s)' % (res[0] / r['step'], r['setting']) for r in runs)
+                if a.clock == 'wall' else ' (wall clock; no ratio to our CPU times)')
             print('peer (PyTorch eager, %s): %.2f images/sec, %.1f ms/image inference at '
-                  'batch 1; ours/peer training images/sec: %s'
-                  % (os.path.basename(a.peer_script), a.batch / res[0], 1e3 * res[1],
-                     ', '.join('%.2f (%s)' % (res[0] / r['step'], r['setting'])
-                               for r in runs)))
+                  'batch 1%s' % (os.path.basename(a.peer_script), a.batch / res[0],
+                                 1e3 * res[1], ratio))
     return 0
 
 
