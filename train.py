@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from models import config as cfgmod
-from models import ckpt, evaluate, masks, pre_input, presets, report, runlog
+from models import ckpt, cpu, evaluate, masks, pre_input, presets, report, runlog
 from models.data import h5writer
 from models.errors import (ArgumentParser, InputError, TrainingStopped, bool_flag,
                            exit_on_input_error, str2bool)
@@ -76,6 +76,10 @@ def parse_args(argv):
     p.add_argument('--precision_mode', default='allow_mix_precision',
                    choices=cfgmod.PRECISION_MODES)
     p.add_argument('--train_steps', type=int, default=0, help='stop after N steps (0: no limit)')
+    p.add_argument('--conv_grad', default=None, metavar='|'.join(cpu.CONV_GRAD_SETTINGS),
+                   help='CPU: how the conv layers\' filter gradient is computed (default: $%s, '
+                   'else auto: the fastest for this CPU; see docs/benchmarks.md)'
+                   % cpu.CONV_GRAD_VAR)
     p.add_argument('--mask_mode', default='fixed', choices=('fixed', 'random'),
                    help='fixed: masks stored in the file; random: a new mask per image per epoch')
     p.add_argument('--mask_type', default=None, choices=masks.MASK_TYPES,
@@ -122,6 +126,10 @@ def parse_args(argv):
         p.error('--frame_dist distances must be >= 0, got %s' % a.frame_dist)
     if a.weight_decay is not None and not a.weight_decay >= 0:
         p.error('--weight_decay must be >= 0, got %r' % a.weight_decay)
+    try:
+        a.conv_grad = cpu.conv_grad_setting(a.conv_grad)
+    except ValueError as e:
+        p.error(str(e))
     if min(a.train_steps, a.warmup_steps, a.checkpoint_steps) < 0 or not (
             a.learning_rate is None or a.learning_rate > 0):
         p.error('--train_steps, --warmup_steps and --checkpoint_steps must be >= 0 and '
@@ -293,7 +301,8 @@ def import_tf():
     """TensorFlow and the graph modules, imported once the inputs have been checked."""
     tf = tf_v1()
     from models import device, losses, model_tf, pipeline
-    return tf, device, losses, model_tf, pipeline
+    from models.nets import conv
+    return tf, device, losses, model_tf, pipeline, conv
 
 
 def export_inference_meta(tf, model_tf, cfg, ckpt_dir):
@@ -420,7 +429,7 @@ def train(a, log):
     if not os.path.isdir(ckpt_dir):
         os.makedirs(ckpt_dir)
     log.open(os.path.join(ckpt_dir, runlog.FILE))
-    tf, device, losses, model_tf, pipeline = import_tf()
+    tf, device, losses, model_tf, pipeline, conv = import_tf()
     restore_from = tf.train.latest_checkpoint(resume_dir) if resume_dir else None
     if resume_dir and not restore_from:
         raise InputError('%s: the checkpoint file names no readable checkpoint' % resume_dir)
@@ -431,6 +440,10 @@ def train(a, log):
     print(device.describe(dev, a.precision_mode))
     loop = a.iterations_per_loop if dev == 'npu' else 1
     npu = npu_session_options(a, dev, loop)
+    grad_policy = cpu.filter_grad_policy(a.conv_grad, dev,
+                                         cfg['image_size'][0] * cfg['image_size'][1])
+    print('%s; conv filter gradient %s' % (cpu.describe(),
+                                           cpu.describe_policy(a.conv_grad, grad_policy)))
     print('model: preset %s, D%d-C%d%s nf=%d dc=%s%s%s, images %s%dx%d, %d training images%s'
           % (cfg['preset'], cfg['Dn'], cfg['Dc'], dynamic_tag(cfg), cfg['nf'], cfg['dc_mode'],
              ', batch norm' if cfg['batch_norm'] else '',
@@ -450,7 +463,9 @@ def train(a, log):
     tf.set_random_seed(a.random_seed)
     h, w = cfg['image_size']
     inputs = pipeline.TrainInput(batches)
-    pred = model_tf.model_from_config(inputs.feature, inputs.mask, True, cfg)['dc%d' % cfg['Dc']]
+    with conv.filter_gradient(grad_policy):
+        pred = model_tf.model_from_config(inputs.feature, inputs.mask, True,
+                                          cfg)['dc%d' % cfg['Dc']]
     loss = losses.training_loss(pred, inputs.label, cfg)
     # validation: fed batches of one static shape (the last one padded), so the NPU compiles
     # the evaluation graph once

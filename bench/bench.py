@@ -1,15 +1,20 @@
 """Speed and memory figures of the D{n}-C{k} cascade on this machine (a script, not a test).
 
   python bench/bench.py --batch 4 --size 256 --nd 5 --nc 5 --nf 64 --steps 3 [--peer]
+      [--conv_grad tf auto ...] [--isa_cap AVX2]
 
 Prints, for one configuration, with the session config train.py uses (models.device):
-  * training images/sec and ms per step (feed of constant arrays, Adam, as train.py);
+  * the CPU model, its ISA flags, whether TensorFlow's oneDNN is on, the oneDNN ISA cap and
+    the oneDNN kernels a conv and its gradients run (ONEDNN_VERBOSE in a child process);
+  * training images/sec and ms per step (feed of constant arrays, Adam, as train.py), for
+    each --conv_grad setting (models/nets/conv.py), the settings' steps interleaved;
   * achieved GFLOP/s of the convolutions, counted analytically as 2*H*W*k*k*cin*cout per layer
     per image, x3 for forward + backward (less cascade 1's first-layer grad-input, which TF
     does not run), and its ratio to a float32 matmul measured in the
     same run with the same session config (timed before and after the training steps);
-  * every conv layer shape of the model timed alone (forward, grad-input, grad-filter) and
-    the sum of those times against the measured step (meaningful for large shapes only);
+  * every conv layer shape of the model timed alone (forward, grad-input, and grad-filter by
+    each implementation: tf, eigen, matmul), the fastest filter gradient per layer kind, and
+    the sum of those times (with the first setting's choice) against the measured step;
   * the time of the FFT/data-consistency part alone (forward + backward), as a share of a step;
   * inference ms per image at batch 1 and at batch N (the exported graph, train=False);
   * input-pipeline overhead: wall time per step with real HDF5 input through
@@ -21,6 +26,12 @@ Prints, for one configuration, with the session config train.py uses (models.dev
     file through Batches + Prefetch vs one reading a 10x larger file;
   * with --peer, the PyTorch peer (peer_torch_dncn.py) on the same config in the same run and
     the images/sec ratio. torch is not a dependency of this project: install it by hand.
+--clock cpu times everything (except the peer, which times itself by wall clock) by this
+process's CPU time, which a loaded machine disturbs far less than wall time.
+--isa_cap AVX2 emulates an AVX2-only CPU on an AVX-512 one: it caps oneDNN's kernels
+(ONEDNN_MAX_CPU_ISA, for TensorFlow and for torch) and torch's own and MKL's kernels
+(ATEN_CPU_CAPABILITY, MKL_ENABLE_INSTRUCTIONS). It does not change TensorFlow's oneDNN default,
+which follows the real CPU: add TF_ENABLE_ONEDNN_OPTS=0 to emulate TensorFlow's default there.
 Other processes share the CPU: the load average is printed with the figures; repeat runs.
 """
 import argparse
@@ -40,7 +51,7 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 import numpy as np  # noqa: E402
 
-from models import masks, pre_input  # noqa: E402
+from models import cpu, masks, pre_input  # noqa: E402
 from models.data.h5writer import H5Writer, normalise  # noqa: E402
 from models.data.synthetic import phantom  # noqa: E402
 
@@ -70,12 +81,76 @@ def parse_args(argv):
     p.add_argument('--peer', action='store_true', help='also run the PyTorch peer')
     p.add_argument('--peer_script', default=PEER,
                    help='path of the peer script (default: $CASCADENET_PEER_SCRIPT)')
+    p.add_argument('--conv_grad', nargs='+', default=['auto'], choices=cpu.CONV_GRAD_SETTINGS,
+                   help='filter-gradient settings to time the training step with (interleaved)')
+    p.add_argument('--isa_cap', default='',
+                   help='cap oneDNN / torch / MKL at this ISA, e.g. AVX2 (see above)')
+    p.add_argument('--clock', default='wall', choices=sorted(CLOCK),
+                   help='time by wall clock, or by this process\'s CPU time (shared machines)')
     p.add_argument('--rss_child', default='', help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.peer and not os.path.isfile(a.peer_script or ''):
         p.error('--peer needs the PyTorch peer script: --peer_script PATH (got %r)'
                 % a.peer_script)
     return a
+
+
+def cap_isa(isa):
+    """Cap oneDNN (TensorFlow's and torch's), torch's ATen kernels and MKL at `isa` for this
+    process and its children; call before TensorFlow is imported."""
+    isa = isa.upper()
+    os.environ['ONEDNN_MAX_CPU_ISA'] = isa
+    wide = 'AVX512' in isa or 'AMX' in isa or isa == 'ALL'
+    os.environ['ATEN_CPU_CAPABILITY'] = ('avx512' if wide else 'avx2' if isa.startswith('AVX2')
+                                         else 'default')
+    os.environ['MKL_ENABLE_INSTRUCTIONS'] = ('AVX512' if wide else 'AVX2' if isa.startswith('AVX2')
+                                             else 'AVX' if isa.startswith('AVX') else 'SSE4_2')
+
+
+# A conv layer and its two gradients, run with ONEDNN_VERBOSE=1 in a child process: ours,
+# and the peer's (torch, NCHW, batch 4 so that torch takes its oneDNN path).
+ONEDNN_PROBE = """
+import models, numpy as np
+from models.tfv1 import tf_v1
+tf = tf_v1()
+x = tf.Variable(np.ones((4, 32, 32, 16), np.float32))
+w = tf.Variable(np.ones((3, 3, 16, 16), np.float32))
+y = tf.nn.conv2d(x, w, [1, 1, 1, 1], 'SAME')
+g = tf.gradients(tf.reduce_sum(y * y), [x, w])
+with tf.Session() as s:
+    s.run(tf.global_variables_initializer())
+    s.run(g)
+"""
+TORCH_PROBE = """
+import torch
+x = torch.ones(4, 16, 32, 32, requires_grad=True)
+c = torch.nn.Conv2d(16, 16, 3, padding=1)
+(c(x) ** 2).sum().backward()
+print('aten', torch.backends.cpu.get_cpu_capability())
+"""
+
+
+def onednn_kernels(probe=ONEDNN_PROBE):
+    """'isa "<oneDNN's ISA line>"; <implementation> <propagation>, ...' of the conv primitives
+    that `probe` (a small conv + gradients) runs in a child process, or why there are none."""
+    env = dict(os.environ, ONEDNN_VERBOSE='1', TF_CPP_MIN_LOG_LEVEL='3')
+    r = subprocess.run([sys.executable, '-c', probe], cwd=ROOT, env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    if r.returncode != 0:
+        return 'probe failed (%s)' % (r.stdout.strip().splitlines() or ['?'])[-1]
+    isa, seen = '', []
+    extra = [line for line in r.stdout.splitlines() if line.startswith('aten ')]
+    for line in r.stdout.splitlines():
+        f = line.split(',')
+        if line.startswith('onednn_verbose') and ',info,cpu,isa:' in line:
+            isa = line.split('isa:', 1)[1].strip()
+        elif line.startswith('onednn_verbose') and len(f) > 7 and f[3] == 'exec' \
+                and f[5] == 'convolution' and (f[6], f[7]) not in seen:
+            seen.append((f[6], f[7]))
+    if not isa:
+        return 'none ran (oneDNN off, or built without oneDNN)'
+    return 'isa "%s"; %s%s' % (isa, ', '.join('%s %s' % k for k in seen) or 'no conv primitive',
+                               ''.join('; ' + e for e in extra))
 
 
 def peak_rss_mb():
@@ -135,14 +210,20 @@ def run_rss_check(a, tmp):
     return out
 
 
+# Wall time by default; --clock cpu takes this process's CPU time (all threads), which other
+# processes on a shared machine disturb far less: rates are then per CPU-second.
+CLOCK = {'wall': time.perf_counter, 'cpu': time.process_time}
+clock = CLOCK['wall']
+
+
 def median_time(fn, steps, warmup):
     for _ in range(warmup):
         fn()
     times = []
     for _ in range(steps):
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        times.append(time.perf_counter() - t0)
+        times.append(clock() - t0)
     return statistics.median(times)
 
 
@@ -243,8 +324,10 @@ def matmul_gflops(tf, config, n=2048, steps=5):
 
 
 def conv_op_rates(tf, config, a, cin, cout, steps):
-    """GFLOP/s of the three ops of one cin->cout 3x3 layer at the benchmark's shape: forward,
-    gradient w.r.t. the input and w.r.t. the filter (each 2*H*W*9*cin*cout per image)."""
+    """GFLOP/s of the ops of one cin->cout 3x3 layer at the benchmark's shape: forward,
+    gradient w.r.t. the input and w.r.t. the filter by each implementation of
+    models.nets.conv.FILTER_GRADS (each 2*H*W*9*cin*cout per image)."""
+    from models.nets import conv
     rng = np.random.default_rng(0)
     xs, ys = (a.batch, a.size, a.size, cin), (a.batch, a.size, a.size, cout)
     g = tf.Graph()
@@ -254,9 +337,9 @@ def conv_op_rates(tf, config, a, cin, cout, steps):
         w = tf.Variable(rng.standard_normal((3, 3, cin, cout)).astype(np.float32))
         strides = [1, 1, 1, 1]
         ops = [('fwd', tf.nn.conv2d(x, w, strides, 'SAME')),
-               ('grad-input', tf.nn.conv2d_backprop_input(xs, w, dy, strides, 'SAME')),
-               ('grad-filter', tf.nn.conv2d_backprop_filter(x, [3, 3, cin, cout], dy,
-                                                            strides, 'SAME'))]
+               ('grad-input', tf.nn.conv2d_backprop_input(xs, w, dy, strides, 'SAME'))]
+        ops += [('grad-filter ' + name, f(x, dy, w.shape))
+                for name, f in sorted(conv.FILTER_GRADS.items())]
         flops = 2.0 * a.batch * a.size * a.size * 9 * cin * cout
         out = []
         with tf.Session(config=config) as sess:
@@ -266,6 +349,37 @@ def conv_op_rates(tf, config, a, cin, cout, steps):
                 out.append((name, flops / median_time(lambda: sess.run(total), steps, 1) / 1e9,
                             flops))
     return out
+
+
+ORDER = ['fwd', 'grad-input'] + ['grad-filter ' + i for i in cpu.FILTER_GRAD_IMPLS]
+
+
+def training_session(tf, model_tf, cfg, a, config, policy, with_dc):
+    """A fresh graph and session training the model as train.py does (Adam on the MSE), its
+    convs built with the filter gradients of `policy`. Returns (session, (feature, label,
+    mask) placeholders, the [loss, train_op] fetch, the DC-only gradient or None)."""
+    from models.nets import conv
+    g = tf.Graph()
+    with g.as_default():
+        tf.set_random_seed(0)
+        feature = tf.placeholder(tf.float32, [None, a.size, a.size, 2], name='feature')
+        label = tf.placeholder(tf.float32, [None, a.size, a.size, 2], name='label')
+        mask = tf.placeholder(tf.float32, [None, a.size, a.size], name='mask')
+        with conv.filter_gradient(policy):
+            pred = model_tf.model_from_config(feature, mask, True, cfg)['dc%d' % a.nc]
+        loss = tf.reduce_mean(tf.square(pred - label))
+        train_op = tf.train.AdamOptimizer(1e-3).minimize(loss)
+        dc_grad = None
+        if with_dc:
+            with tf.variable_scope('dc_only'):
+                k0 = model_tf.sampled_kspace(feature, mask)
+                x = feature
+                for _ in range(a.nc):
+                    x = model_tf.data_consistency(x, k0, mask)
+                dc_grad = tf.gradients(tf.reduce_sum(x), feature)[0]
+        sess = tf.Session(graph=g, config=config)
+        sess.run(tf.global_variables_initializer())
+    return sess, (feature, label, mask), [loss, train_op], dc_grad
 
 
 def run_peer(a):
@@ -284,15 +398,22 @@ def main(argv=None):
     if a.rss_child:
         rss_child(a.rss_child, a.batch)
         return 0
+    if a.isa_cap:
+        cap_isa(a.isa_cap)
+    global clock
+    clock = CLOCK[a.clock]
     import tensorflow.compat.v1 as tf
     tf.disable_v2_behavior()
     from models import model_tf
 
+    print('%s; TensorFlow %s' % (cpu.describe(), tf.VERSION))
+    print('oneDNN conv kernels (ONEDNN_VERBOSE, child process): %s' % onednn_kernels())
     config = session_config(a)
-    print('config: D%d-C%d nf=%d, %dx%d, batch %d, %d timed steps (median), %d warm-up; '
+    print('config: D%d-C%d nf=%d, %dx%d, batch %d, %d timed steps (median, %s), %d warm-up; '
           'threads intra=%d inter=%d (0 = TF default); %d CPUs (%s), TensorFlow %s, '
           'load average %s'
-          % (a.nd, a.nc, a.nf, a.size, a.size, a.batch, a.steps, a.warmup,
+          % (a.nd, a.nc, a.nf, a.size, a.size, a.batch, a.steps,
+             'wall clock' if a.clock == 'wall' else 'CPU time: rates per CPU-second', a.warmup,
              config.intra_op_parallelism_threads, config.inter_op_parallelism_threads,
              os.cpu_count(), cpu_model(), tf.__version__,
              ' '.join('%.2f' % v for v in os.getloadavg())))
@@ -307,14 +428,14 @@ def main(argv=None):
     batches = pre_input.Batches(data, a.batch, seed=0)
     times = input_compare(tf, config, a, cfg, batches)
     wall = dict((k, statistics.median(w for w, _ in v)) for k, v in times.items())
-    cpu = dict((k, statistics.median(c for _, c in v)) for k, v in times.items())
+    cpu_s = dict((k, statistics.median(c for _, c in v)) for k, v in times.items())
     ratios = [d[0] / f[0] for d, f in zip(times['tf.data'], times['feed_dict'])]
     print('train.py input, %d pairs of %d-step blocks: tf.data (TrainInput, getnext) median '
           '%.1f ms/step (CPU %.1f ms), feed_dict (Batches + Prefetch) %.1f ms/step (CPU %.1f '
           'ms): ratio of medians tf.data / feed_dict %.3f, median of per-pair ratios %.3f '
           '(quartiles %.3f, %.3f); load average now %.2f'
-          % (len(ratios), a.steps, 1e3 * wall['tf.data'], 1e3 * cpu['tf.data'],
-             1e3 * wall['feed_dict'], 1e3 * cpu['feed_dict'],
+          % (len(ratios), a.steps, 1e3 * wall['tf.data'], 1e3 * cpu_s['tf.data'],
+             1e3 * wall['feed_dict'], 1e3 * cpu_s['feed_dict'],
              wall['tf.data'] / wall['feed_dict'], statistics.median(ratios),
              np.percentile(ratios, 25), np.percentile(ratios, 75), os.getloadavg()[0]))
     if a.input_only:
@@ -325,40 +446,36 @@ def main(argv=None):
     mm_before = matmul_gflops(tf, config)
     const = batches.batch(0, 0)
 
-    tf.reset_default_graph()
-    tf.set_random_seed(0)
-    feature = tf.placeholder(tf.float32, [None, a.size, a.size, 2], name='feature')
-    label = tf.placeholder(tf.float32, [None, a.size, a.size, 2], name='label')
-    mask = tf.placeholder(tf.float32, [None, a.size, a.size], name='mask')
-    pred = model_tf.model_from_config(feature, mask, True, cfg)['dc%d' % a.nc]
-    loss = tf.reduce_mean(tf.square(pred - label))
-    train_op = tf.train.AdamOptimizer(1e-3).minimize(loss)
-    # The FFT / data-consistency work alone: nc DC layers, forward + backward.
-    with tf.variable_scope('dc_only'):
-        k0 = model_tf.sampled_kspace(feature, mask)
-        x = feature
-        for _ in range(a.nc):
-            x = model_tf.data_consistency(x, k0, mask)
-        dc_grad = tf.gradients(tf.reduce_sum(x), feature)[0]
-    sess = tf.Session(config=config)
-    sess.run(tf.global_variables_initializer())
+    def feed(ph, b):
+        return {ph[0]: b['feature'], ph[1]: b['label'], ph[2]: b['mask']}
 
-    def feed(b):
-        return {feature: b['feature'], label: b['label'], mask: b['mask']}
-
-    const_feed = feed(const)
-    t_const, t_h5 = [], []
-    for r in range(a.repeats):
-        t_const.append(median_time(lambda: sess.run([loss, train_op], const_feed),
-                                   a.steps, a.warmup))
+    # One training graph and session per --conv_grad setting; the first also times the
+    # FFT / data-consistency work alone (nc DC layers, forward + backward).
+    runs = []
+    for i, setting in enumerate(a.conv_grad):
+        policy = cpu.filter_grad_policy(setting, pixels=a.size * a.size)
+        sess, ph, fetch, dc_grad = training_session(tf, model_tf, cfg, a, config, policy,
+                                                    with_dc=i == 0)
+        runs.append({'setting': setting, 'policy': policy, 'sess': sess, 'ph': ph,
+                     'fetch': fetch, 'dc_grad': dc_grad, 'times': []})
+    first = runs[0]
+    const_feed = [feed(r['ph'], const) for r in runs]
+    t_h5 = []
+    for _ in range(a.repeats):
+        for r, fd in zip(runs, const_feed):
+            r['times'].append(median_time(lambda: r['sess'].run(r['fetch'], fd),
+                                          a.steps, a.warmup))
         stream = pre_input.Prefetch(batches.from_step(0), size=3)
-        t_h5.append(median_time(lambda: sess.run([loss, train_op], feed(next(stream)[2])),
-                                a.steps, a.warmup))
+        t_h5.append(median_time(lambda: first['sess'].run(
+            first['fetch'], feed(first['ph'], next(stream)[2])), a.steps, a.warmup))
         stream.close()
-    step = statistics.median(t_const)
+    for r in runs:
+        r['step'] = statistics.median(r['times'])
+    step = first['step']
     step_h5 = statistics.median(t_h5)
-    t_dc = median_time(lambda: sess.run(dc_grad, const_feed), a.steps, 1)
-    sess.close()
+    t_dc = median_time(lambda: first['sess'].run(first['dc_grad'], const_feed[0]), a.steps, 1)
+    for r in runs:
+        r['sess'].close()
     # The matmul rate is measured before and after the training blocks and averaged, so that
     # a change in the load from other processes affects both sides of the ratio alike.
     mm_after = matmul_gflops(tf, config)
@@ -371,21 +488,42 @@ def main(argv=None):
     first_grad_input = 2.0 * a.size * a.size * 9 * 2 * a.nf
     flops_step = (3.0 * conv_flops_per_image(a.size, a.nd, a.nc, a.nf)
                   - first_grad_input) * a.batch
-    conv_rate = flops_step / step / 1e9
-    print('training: %.2f images/sec, %.1f ms/step' % (a.batch / step, 1e3 * step))
-    print('conv work: %.1f GFLOP/step, %.1f GFLOP/s achieved, %.2f of the matmul rate'
-          % (flops_step / 1e9, conv_rate, conv_rate / mm))
+    print('conv work: %.1f GFLOP/step' % (flops_step / 1e9))
+    for r in runs:
+        rate = flops_step / r['step'] / 1e9
+        print('training, conv filter gradient %s: %.2f images/sec, %.1f ms/step; conv %.1f '
+              'GFLOP/s achieved, %.2f of the matmul rate'
+              % (cpu.describe_policy(r['setting'], r['policy']), a.batch / r['step'],
+                 1e3 * r['step'], rate, rate / mm))
+    if len(runs) > 1:
+        print('  step time / first setting\'s, per repeat: %s' % '; '.join(
+            '%s %s' % (r['setting'], ' '.join('%.2f' % (t / t0) for t, t0 in
+                                              zip(r['times'], first['times'])))
+            for r in runs[1:]))
     # Each conv op timed alone at the same shapes; their sum, over the layers and cascades
-    # of the model, is what the step would take if nothing but convolutions ran.
+    # of the model, is what the step would take if nothing but convolutions ran (with the
+    # first setting's filter gradient).
     layers = [(2, a.nf)] + [(a.nf, a.nf)] * (a.nd - 2) + [(a.nf, 2)]
     predicted = 0.0
+    fastest = {}
     for cin, cout in sorted(set(layers), key=layers.index):
-        rates = conv_op_rates(tf, config, a, cin, cout, a.steps)
-        predicted += layers.count((cin, cout)) * a.nc * sum(f / (r * 1e9) for _, r, f in rates)
+        rates = dict((n, (r, f)) for n, r, f in conv_op_rates(tf, config, a, cin, cout,
+                                                               a.steps))
+        kind = cpu.layer_kind(cin, cout)
+        used = ['fwd', 'grad-input', 'grad-filter ' + first['policy'][kind]]
+        predicted += layers.count((cin, cout)) * a.nc * sum(
+            rates[n][1] / (rates[n][0] * 1e9) for n in used)
         if (cin, cout) == layers[0]:  # cascade 1's first grad-input is never run (see above)
-            predicted -= rates[1][2] / (rates[1][1] * 1e9)
+            predicted -= rates['grad-input'][1] / (rates['grad-input'][0] * 1e9)
+        fastest[kind] = max(cpu.FILTER_GRAD_IMPLS, key=lambda i: rates['grad-filter ' + i][0])
         print('  conv %d->%d alone: %s' % (cin, cout, ', '.join(
-            '%s %.0f GFLOP/s (%.2f of matmul)' % (n, r, r / mm) for n, r, _ in rates)))
+            '%s %.0f GFLOP/s (%.2f of matmul)' % (n, r, r / mm)
+            for n, (r, _) in sorted(rates.items(), key=lambda kv: ORDER.index(kv[0])))))
+    row = cpu.auto_row(cpu.vector_isa(), cpu.onednn_enabled())
+    auto = cpu.filter_grad_policy('auto', pixels=a.size * a.size, row=row)
+    print('  fastest filter gradient here: %s; auto takes (row %r, %dx%d): %s'
+          % (', '.join('%s %s' % (k, fastest[k]) for k in cpu.LAYER_KINDS if k in fastest), row,
+             a.size, a.size, ', '.join('%s %s' % (k, auto[k]) for k in cpu.LAYER_KINDS)))
     print('  sum of the conv ops timed alone: %.1f ms/step = %.0f%% of the measured step'
           % (1e3 * predicted, 100.0 * predicted / step))
     print('conv-only bound: %.2f of the matmul rate once the FFT/DC time is left out'
@@ -395,7 +533,8 @@ def main(argv=None):
     print('input pipeline: %.1f ms/step with HDF5 + Prefetch vs %.1f ms/step constant '
           'arrays: overhead %+.1f%% (per repeat: %s)'
           % (1e3 * step_h5, 1e3 * step, 100.0 * (step_h5 / step - 1),
-             ', '.join('%+.1f%%' % (100.0 * (h / c - 1)) for c, h in zip(t_const, t_h5))))
+             ', '.join('%+.1f%%' % (100.0 * (h / c - 1))
+                       for c, h in zip(first['times'], t_h5))))
 
     graph, f_in, m_in, pred_tst = model_tf.build_inference_graph(cfg)
     with graph.as_default():
@@ -420,14 +559,18 @@ def main(argv=None):
     os.rmdir(tmp)
 
     if a.peer:
+        print('peer oneDNN conv kernels (ONEDNN_VERBOSE, child process): %s'
+              % onednn_kernels(TORCH_PROBE))
         res, err = run_peer(a)
         if res is None:
             print('peer: not run (%s)' % err)
         else:
+            ratio = ('; ours/peer training images/sec: ' + ', '.join(
+                '%.2f (%s)' % (res[0] / r['step'], r['setting']) for r in runs)
+                if a.clock == 'wall' else ' (wall clock; no ratio to our CPU times)')
             print('peer (PyTorch eager, %s): %.2f images/sec, %.1f ms/image inference at '
-                  'batch 1; ours/peer training images/sec: %.2f'
-                  % (os.path.basename(a.peer_script), a.batch / res[0], 1e3 * res[1],
-                     res[0] / step))
+                  'batch 1%s' % (os.path.basename(a.peer_script), a.batch / res[0],
+                                 1e3 * res[1], ratio))
     return 0
 
 

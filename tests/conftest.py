@@ -10,6 +10,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+# Before any test module imports TensorFlow, as every entry script does: the package sets the
+# oneDNN default (models/cpu.py).
+import models  # noqa: E402,F401
 # The launchers call `python3`: make that the interpreter running the tests (a venv that is
 # not activated, or a second Python such as the TF 1.15 / Python 3.7 run of .ci/run).
 os.environ['PATH'] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', '')

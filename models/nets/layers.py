@@ -1,5 +1,5 @@
 """Layers shared by the networks: complex <-> two-channel, the FFT pair, data consistency,
-data sharing, the conv block and batch norm.
+data sharing, the conv block (its conv is models.nets.conv.conv) and batch norm.
 
 Tensors are NHWC. Images are (..., H, W, 2) float32 (real, imag); k-space is (..., H, W)
 complex64 with the numpy FFT layout (origin at [0, 0]) and the orthonormal scaling
@@ -16,6 +16,8 @@ import math
 import zlib
 
 import tensorflow.compat.v1 as tf
+
+from models.nets.conv import conv
 
 
 def r2c(x):
@@ -176,7 +178,6 @@ def cnn_block(x, n_layers, nf, train, batch_norm=False, seed=None):
     """n conv layers (3x3 or 3x3x3 for 5-D input), ReLU after all but the last, which maps
     back to 2 channels linearly. Returns the 2-channel residual (no skip added here)."""
     dims = x.shape.ndims - 2
-    conv = tf.nn.conv2d if dims == 2 else tf.nn.conv3d
     h = x
     c_in = tf.dimension_value(x.shape[-1])
     for i in range(n_layers):
@@ -184,7 +185,7 @@ def cnn_block(x, n_layers, nf, train, batch_norm=False, seed=None):
         c_out = 2 if last else nf
         with tf.variable_scope('conv%d' % (i + 1)):
             w = weight('W', [3] * dims + [c_in, c_out], seed)
-            h = conv(h, w, strides=[1] * (dims + 2), padding='SAME')
+            h = conv(h, w)
             if batch_norm and not last:
                 h = _batch_norm(h, train)
             else:

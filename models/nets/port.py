@@ -24,6 +24,7 @@ The formula is linear in k and k0, so it holds for any FFT normalisation.
 """
 import tensorflow.compat.v1 as tf
 
+from models.nets.conv import conv
 from models.nets.layers import fft2, ifft2, weight
 
 SCOPE = 'Wts'
@@ -107,7 +108,7 @@ def makeModel(feature, mask, train, nLayers=11, K=5, nf=64, seed=None):
             with tf.name_scope('cascade%d' % i):
                 h = x
                 for l in range(nLayers):
-                    h = tf.nn.conv2d(h, kernels[l], strides=[1, 1, 1, 1], padding='SAME')
+                    h = conv(h, kernels[l])
                     h = _batch_norm(h, train, bns[l], stats[l])
                     if l < nLayers - 1:
                         h = tf.nn.relu(h)
