@@ -12,10 +12,37 @@ PRECISION_MODES = ('allow_fp32_to_fp16', 'force_fp16', 'must_keep_origin_dtype',
 DC_MODES = ('hard', 'lambda')
 ARCH_DEFAULTS = {'model': 'static', 'Dn': 5, 'Dc': 5, 'nf': 64, 'dc_mode': 'hard',
                  'batch_norm': False, 'share_weights': False}
-MODELS = ('static', 'dynamic')
+# static: D{n}-C{k}; dynamic: D{n}-C{k}(S) on 2D+t data; crnn: CRNN-MRI on 2D+t data.
+MODELS = ('static', 'dynamic', 'crnn')
 # The dynamic model's paper defaults (D5-C10(S), data sharing over distances 0..4); the number
 # of frames T is not a choice but the data's, saved as 'frames'.
 DYNAMIC_DEFAULTS = {'Dc': 10, 'frame_dist': [0, 1, 2, 3, 4]}
+# CRNN-MRI's paper defaults: Dn = nd = 5 layers per iteration, Dc = nc = 10 iterations,
+# nf = 64; its iterations share one set of weights and it has no batch norm.
+CRNN_DEFAULTS = {'Dc': 10, 'share_weights': True}
+
+
+def model_name(cfg):
+    """The model as logs name it: 'D5-C5', 'D5-C10(S) frame_dist=[...]', 'D5-C5 3D (no DS)'
+    or 'CRNN-MRI nd=5 nc=10'."""
+    if cfg['model'] == 'crnn':
+        return 'CRNN-MRI nd=%d nc=%d' % (cfg['Dn'], cfg['Dc'])
+    name = 'D%d-C%d' % (cfg['Dn'], cfg['Dc'])
+    if cfg['model'] != 'dynamic':
+        return name
+    return name + ('(S) frame_dist=%s' % cfg['frame_dist'] if cfg['frame_dist']
+                   else ' 3D (no DS)')
+
+
+def adam_beta1(cfg):
+    """Adam's beta1 for a model: 0.5 for CRNN-MRI (the reference's main_crnn.py uses
+    betas (0.5, 0.999)), TF's default 0.9 for the cascades."""
+    return 0.5 if cfg.get('model') == 'crnn' else 0.9
+
+
+def is_dynamic(cfg):
+    """True for a model of 2D+t data (inputs (N, T, H, W, ...)): the DS cascade and CRNN-MRI."""
+    return cfg.get('model', 'static') in ('dynamic', 'crnn')
 
 
 def path(ckpt_dir):
@@ -45,8 +72,9 @@ def load(ckpt_dir):
         raise InputError('%s: corrupt JSON (%s)' % (p, e))
     missing = [k for k in ARCH_DEFAULTS if k not in cfg] + (
         [] if 'image_size' in cfg else ['image_size'])
-    if cfg.get('model') == 'dynamic':
-        missing += [k for k in ('frames', 'frame_dist') if k not in cfg]
+    if is_dynamic(cfg):
+        missing += [k for k in ('frames',) + (('frame_dist',) if cfg['model'] == 'dynamic'
+                                              else ()) if k not in cfg]
     if missing:
         raise InputError('%s: missing %s' % (p, ', '.join(missing)))
     return cfg
@@ -59,11 +87,32 @@ def resolve_arch(given, saved=None, where=''):
         defaults = dict(ARCH_DEFAULTS)
         if given.get('model') == 'dynamic':
             defaults.update(DYNAMIC_DEFAULTS)
-        return dict((k, defaults[k] if given.get(k) is None else given[k]) for k in defaults)
+        elif given.get('model') == 'crnn':
+            defaults.update(CRNN_DEFAULTS)
+        cfg = dict((k, defaults[k] if given.get(k) is None else given[k]) for k in defaults)
+        check_crnn(given, cfg)
+        return cfg
     keys = list(ARCH_DEFAULTS) + (['frame_dist'] if 'frame_dist' in saved else [])
     diff = ['%s=%r (saved %r)' % (k, given[k], saved[k]) for k in keys
             if given.get(k) is not None and given[k] != saved[k]]
     if diff:
         raise InputError('%s: flags contradict the saved model configuration: %s'
                          % (where or FILE, ', '.join(diff)))
-    return dict((k, saved[k]) for k in keys)
+    cfg = dict((k, saved[k]) for k in keys)
+    check_crnn(given, cfg)
+    return cfg
+
+
+def check_crnn(given, cfg):
+    """CRNN-MRI (cfg's model) takes no data sharing, no batch norm and no per-iteration
+    weights: refuse flags (`given`) asking for them rather than ignore them."""
+    if cfg.get('model') != 'crnn':
+        return
+    if given.get('frame_dist') is not None:
+        raise InputError('--frame_dist: data sharing is a layer of the dynamic cascade, '
+                         'not of --model crnn')
+    if cfg['batch_norm']:
+        raise InputError('--batch_norm: --model crnn has no batch-norm layers')
+    if not cfg['share_weights']:
+        raise InputError('--share_weights false: --model crnn shares one set of weights '
+                         'over its iterations by design')

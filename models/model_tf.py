@@ -2,18 +2,29 @@
 run configuration, and the inference graph that test.py, ckpt_to_pb.py and ATC use.
 
 Graph contract: placeholders `feature` (N, H, W, 2) float32 zero-filled image and `mask`
-(N, H, W) float32, output `predTst` (N, H, W, 2); a dynamic model adds T after N.
-The networks live in models/nets/ (one module each, shared layers in models/nets/layers.py).
+(N, H, W) float32, output `predTst` (N, H, W, 2); a dynamic model (the DS cascade or CRNN-MRI)
+adds T after N.
+The networks live in models/nets/ (cascade.py: D{n}-C{k} and D{n}-C{k}(S); crnn.py: CRNN-MRI),
+their layers in models/nets/layers.py (FFT, DC, DS, conv block) and models/nets/recurrent.py
+(BCRNN, CRNN-i).
 """
 import tensorflow.compat.v1 as tf
 
+from models.config import is_dynamic
+from models.nets import cascade, crnn
 from models.nets.cascade import SCOPE, makeModel  # noqa: F401  (the port's entry name)
 from models.nets.layers import (data_consistency, data_sharing,  # noqa: F401
                                 sampled_kspace)
 
+SCOPES = (cascade.SCOPE, crnn.SCOPE)  # one per network: a graph holds one of them
+
 
 def model_from_config(feature, mask, train, cfg):
-    """makeModel with the architecture fields of a saved run configuration (models.config)."""
+    """The network of a saved run configuration (models.config): CRNN-MRI for cfg['model']
+    'crnn' (nd = Dn, nc = Dc), else makeModel. Both return the same dict of outputs."""
+    if cfg.get('model') == 'crnn':
+        return crnn.crnn_mri(feature, mask, train, nd=cfg['Dn'], nc=cfg['Dc'], nf=cfg['nf'],
+                             dc_mode=cfg['dc_mode'], seed=cfg.get('random_seed'))
     dynamic = cfg.get('model', 'static') == 'dynamic'
     return makeModel(feature, mask, train, nLayers=cfg['Dn'], K=cfg['Dc'], nf=cfg['nf'],
                      dc_mode=cfg['dc_mode'], batch_norm=cfg['batch_norm'],
@@ -26,7 +37,7 @@ def input_shape(cfg, batch=None, height=None, width=None, frames=None):
     (T fixed: cfg['frames'] unless given); `feature` adds a trailing 2."""
     h = height or cfg['image_size'][0]
     w = width or cfg['image_size'][1]
-    if cfg.get('model', 'static') == 'dynamic':
+    if is_dynamic(cfg):
         return [batch, frames or cfg['frames'], h, w]
     return [batch, h, w]
 
@@ -48,4 +59,5 @@ def build_inference_graph(cfg, batch=None, height=None, width=None, frames=None)
 def model_variables(graph=None):
     """The variables a checkpoint must hold to run the model (weights + batch-norm stats)."""
     graph = graph or tf.get_default_graph()
-    return graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES, scope=SCOPE + '/')
+    return [v for s in SCOPES
+            for v in graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES, scope=s + '/')]
