@@ -48,8 +48,9 @@ def parse_args(argv):
     p.add_argument('--save_ckpt_Dir', default='./save_ckpt')
     # Model (None = paper default, or the saved value when resuming).
     p.add_argument('--model', default=None, choices=cfgmod.MODELS,
-                   help='static 2D or dynamic 2D+t (default: from the data, (N, T, H, W) '
-                   'labels are dynamic)')
+                   help='static 2D, dynamic 2D+t (the DS cascade) or crnn (CRNN-MRI, 2D+t; '
+                   'Dn, Dc = its nd layers, nc iterations) (default: from the data, '
+                   '(N, T, H, W) labels are dynamic)')
     p.add_argument('--frame_dist', type=int, nargs='*', default=None, metavar='D',
                    help='dynamic: data-sharing distances (default 0 1 2 3 4); '
                    'give the flag with no value for the plain 3D cascade')
@@ -62,6 +63,8 @@ def parse_args(argv):
     # Training.
     p.add_argument('--optimizer', default='adam', choices=('adam', 'sgd'),
                    help='adam (paper) or sgd with exponential decay 0.98/1000 steps (port)')
+    p.add_argument('--adam_beta1', type=float, default=None,
+                   help='Adam beta1 (default 0.9; 0.5 for crnn, the reference\'s recipe)')
     p.add_argument('--precision_mode', default='allow_mix_precision',
                    choices=cfgmod.PRECISION_MODES)
     p.add_argument('--train_steps', type=int, default=0, help='stop after N steps (0: no limit)')
@@ -91,6 +94,8 @@ def parse_args(argv):
         p.error('--image_size takes H or H W, each >= 8')
     if a.frame_dist is not None and any(d < 0 for d in a.frame_dist):
         p.error('--frame_dist distances must be >= 0, got %s' % a.frame_dist)
+    if a.adam_beta1 is not None and not 0 <= a.adam_beta1 < 1:
+        p.error('--adam_beta1 must be in [0, 1), got %g' % a.adam_beta1)
     if min(a.train_steps, a.warmup_steps, a.checkpoint_steps) < 0 or not a.learning_rate > 0:
         p.error('--train_steps, --warmup_steps and --checkpoint_steps must be >= 0 and '
                 '--learning_rate > 0')
@@ -158,16 +163,34 @@ def prepare_ckpt_dir(a):
     return None, None, ours
 
 
+def choose_model(flag, saved, data):
+    """The model for `data`: --model when given, else a resumed run's own, else from the
+    data's rank (static for (N, H, W), the dynamic cascade for (N, T, H, W)); crnn only when
+    asked. A model that does not fit the data's rank is an InputError."""
+    model = flag or (saved or {}).get('model') or ('dynamic' if data.is_dynamic else 'static')
+    if cfgmod.is_dynamic({'model': model}) != data.is_dynamic:
+        raise InputError('--model %s is for %s data, but the label of %s is %s'
+                         % (model, '2D (N, H, W)' if data.is_dynamic else 'dynamic (N, T, H, W)',
+                            data.path, '(N, T, H, W) (dynamic)' if data.is_dynamic
+                            else '(N, H, W) (2D)'))
+    return model
+
+
+def choose_beta1(flag, saved, cfg):
+    """Adam's beta1: --adam_beta1, else a resumed run's own, else the model's default."""
+    if flag is not None:
+        return flag
+    if saved is not None and 'adam_beta1' in saved:
+        return saved['adam_beta1']
+    return cfgmod.adam_beta1(cfg)
+
+
 def build_config(a, data, saved):
     h, w = data.shape[-2:]
     if a.image_size is not None and (a.image_size[0], a.image_size[-1]) != (h, w):
         raise InputError('--image_size %s does not match the data %s (images are %dx%d)'
                          % ('x'.join(map(str, a.image_size)), data.path, h, w))
-    model = 'dynamic' if data.is_dynamic else 'static'
-    if a.model is not None and a.model != model:
-        raise InputError('--model %s does not fit %s: its label is %s, i.e. %s data'
-                         % (a.model, data.path, '(N, T, H, W)' if data.is_dynamic
-                            else '(N, H, W)', model))
+    model = choose_model(a.model, saved, data)
     if model == 'static' and a.frame_dist is not None:
         raise InputError('--frame_dist: data sharing needs dynamic (N, T, H, W) data, %s is 2D'
                          % data.path)
@@ -178,7 +201,7 @@ def build_config(a, data, saved):
     if saved is not None and tuple(saved['image_size']) != (h, w):
         raise InputError('%s: saved model was trained on %s images, data %s is %dx%d'
                          % (cfgmod.path(a.save_ckpt_Dir), saved['image_size'], data.path, h, w))
-    if model == 'dynamic':
+    if cfgmod.is_dynamic(cfg):
         if saved is not None and saved['frames'] != data.shape[0]:
             raise InputError('%s: saved model was trained on %d frames, data %s has %d'
                              % (cfgmod.path(a.save_ckpt_Dir), saved['frames'], data.path,
@@ -193,6 +216,7 @@ def build_config(a, data, saved):
         'sample_n': int(a.sample_n if a.sample_n is not None else attrs.get('sample_n', 8)),
         'batch_size': a.batch_size, 'learning_rate': a.learning_rate,
         'optimizer': a.optimizer, 'random_seed': a.random_seed,
+        'adam_beta1': choose_beta1(a.adam_beta1, saved, cfg),
         'precision_mode': a.precision_mode,
         'data_train_dir': os.path.abspath(data.path),
     })
@@ -214,13 +238,6 @@ def export_inference_meta(tf, model_tf, cfg, ckpt_dir):
     with graph.as_default():
         saver = tf.train.Saver(model_tf.model_variables(graph))
         saver.export_meta_graph(os.path.join(ckpt_dir, META))
-
-
-def dynamic_tag(cfg):
-    """'(S) frame_dist=[...]' / ' 3D' for the dynamic model's log line, '' for the 2D one."""
-    if cfg['model'] != 'dynamic':
-        return ''
-    return '(S) frame_dist=%s' % cfg['frame_dist'] if cfg['frame_dist'] else ' 3D (no DS)'
 
 
 class Timer(object):
@@ -288,15 +305,16 @@ def main(argv=None):
 
     dev = device.detect_device()
     print(device.describe(dev, a.precision_mode))
-    print('model: D%d-C%d%s nf=%d dc=%s%s%s, images %s%dx%d, %d training images%s'
-          % (cfg['Dn'], cfg['Dc'], dynamic_tag(cfg), cfg['nf'], cfg['dc_mode'],
+    print('model: %s nf=%d dc=%s%s%s, images %s%dx%d, %d training images%s'
+          % (cfgmod.model_name(cfg), cfg['nf'], cfg['dc_mode'],
              ', batch norm' if cfg['batch_norm'] else '',
              ', shared weights' if cfg['share_weights'] else '',
-             '%d frames of ' % cfg['frames'] if cfg['model'] == 'dynamic' else '',
+             '%d frames of ' % cfg['frames'] if cfgmod.is_dynamic(cfg) else '',
              cfg['image_size'][0], cfg['image_size'][1], data.n,
              ', %d test images' % test_data.n if test_data else ''))
-    print('training: batch %d, %d steps/epoch, %d epochs, stop at step %d, %s lr %g, masks %s'
+    print('training: batch %d, %d steps/epoch, %d epochs, stop at step %d, %s lr %g%s, masks %s'
           % (a.batch_size, spe, a.num_epoch, total_steps, a.optimizer, a.learning_rate,
+             ' beta1 %g' % cfg['adam_beta1'] if a.optimizer == 'adam' else '',
              cfg['mask_mode']))
 
     tf.reset_default_graph()
@@ -311,7 +329,7 @@ def main(argv=None):
     loss = losses.training_loss(pred, label, cfg)
     global_step = tf.train.get_or_create_global_step()
     if a.optimizer == 'adam':
-        opt = tf.train.AdamOptimizer(a.learning_rate)
+        opt = tf.train.AdamOptimizer(a.learning_rate, beta1=cfg['adam_beta1'])
     else:
         lr = tf.train.exponential_decay(a.learning_rate, global_step, 1000, 0.98, staircase=True)
         opt = tf.train.GradientDescentOptimizer(lr)
