@@ -8,6 +8,7 @@ usage() {
     echo "usage: bash test/$1 [--data_path=DIR] [--output_path=DIR] [--train_epochs=N]"
     echo "       [--batch_size=N] [--precision_mode=allow_fp32_to_fp16|force_fp16|must_keep_origin_dtype|allow_mix_precision]"
     echo "       [--image_size=N] [--train_steps=N]"
+    echo "env CASCADENET_TRAIN_ARGS: extra train.py flags, e.g. \"--model crnn --nf 16\""
 }
 
 parse_launcher_args() {
@@ -76,9 +77,12 @@ prepare_output() {
 }
 
 run_train() {
+    # CASCADENET_TRAIN_ARGS: further train.py flags (split on spaces), e.g. the model
+    # (--model crnn) on a dynamic --data_path; the ModelZoo flags above stay as they are.
     python3 "${cur_path}/train.py" --data_url "${data_path}" --batch_size "${batch_size}" \
         --num_epoch "${train_epochs}" --precision_mode "${precision_mode}" \
-        --save_ckpt_Dir "${ckpt_path}" ${extra_train_args} > "${train_log}" 2>&1
+        --save_ckpt_Dir "${ckpt_path}" ${extra_train_args} ${CASCADENET_TRAIN_ARGS} \
+        > "${train_log}" 2>&1
     local rc=$?
     if [ ${rc} -ne 0 ]; then
         tail -n 3 "${train_log}"; echo "[Error] train.py failed (exit ${rc}), log: ${train_log}"

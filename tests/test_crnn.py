@@ -389,3 +389,22 @@ def test_resume_matches_uninterrupted_run(cine, tmp_path):
         assert value == pytest.approx(ref_losses[step], rel=1e-4, abs=1e-7), step
     r = run_script('train.py', *args(ckpt, 8, '--continue_training', '--frame_dist', '1'))
     assert r.returncode == 2 and '--frame_dist' in r.stderr, r.stderr
+
+
+def test_full_launcher_trains_crnn(cine, tmp_path):
+    """The ModelZoo launcher on a dynamic dataset, CRNN chosen through CASCADENET_TRAIN_ARGS."""
+    import subprocess
+    from conftest import ROOT
+    env = dict(os.environ, CASCADENET_OUTPUT_ROOT=str(tmp_path / 'out'), ASCEND_DEVICE_ID='0',
+               CASCADENET_TRAIN_ARGS=' '.join(MODEL))
+    r = subprocess.run(['bash', os.path.join(ROOT, 'test', 'train_full_1p.sh'),
+                        '--data_path=%s' % cine[0], '--train_epochs=1', '--batch_size=3'],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                       universal_newlines=True, timeout=600)
+    assert r.returncode == 0, r.stdout
+    train_log = open(str(tmp_path / 'out' / '0' / 'train_0.log')).read()
+    assert 'model: CRNN-MRI nd=3 nc=2 nf=8' in train_log
+    report = dict(l.split(' = ', 1) for l in open(str(
+        tmp_path / 'out' / '0' / 'CascadeNet_ID2121_for_TensorFlow_bs3_1p_acc.log')).read()
+        .splitlines())
+    assert float(report['ActualFPS']) > 0 and np.isfinite(float(report['TrainAccuracy']))
