@@ -408,3 +408,21 @@ def test_full_launcher_trains_crnn(cine, tmp_path):
         tmp_path / 'out' / '0' / 'CascadeNet_ID2121_for_TensorFlow_bs3_1p_acc.log')).read()
         .splitlines())
     assert float(report['ActualFPS']) > 0 and np.isfinite(float(report['TrainAccuracy']))
+
+
+def test_npu_mixed_precision_path_with_stub(cine, tmp_path, monkeypatch):
+    """train.py --model crnn through the NPU path (the stand-in npu_bridge): the loss-scale
+    optimizer wraps Adam over CRNN's variables and the steps run."""
+    from conftest import ROOT
+    log = tmp_path / 'npu.jsonl'
+    monkeypatch.setenv('PYTHONPATH', os.path.join(ROOT, 'tests', 'stubs'))
+    monkeypatch.setenv('NPU_STUB_LOG', str(log))
+    r = run_script('train.py', '--data_train_dir', cine[1][0], '--batch_size', 3,
+                   '--train_steps', 2, '--log_every', 1, '--precision_mode', 'allow_mix_precision',
+                   '--save_ckpt_Dir', tmp_path / 'ck', *MODEL)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert 'Ascend NPU, precision_mode allow_mix_precision' in r.stdout
+    assert '[done] steps=2 ' in r.stdout
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [w['inner'] for w in records if w['event'] == 'loss_scale_optimizer'] == \
+        ['AdamOptimizer']
