@@ -74,8 +74,8 @@ def main(argv=None):
     export.save_pb(graph_def, a.output)
     graph = export.import_graph(graph_def, a.output)
     ins, outs = export.inputs(graph), export.outputs(graph)
-    print('froze %s (D%d-C%d nf=%d) -> %s: %d nodes, %d KB'
-          % (ckpt, cfg['Dn'], cfg['Dc'], cfg['nf'], a.output, len(graph_def.node),
+    print('froze %s (%s nf=%d) -> %s: %d nodes, %d KB'
+          % (ckpt, cfgmod.model_name(cfg), cfg['nf'], a.output, len(graph_def.node),
              os.path.getsize(a.output) // 1024))
     for tag, ts in (('input', ins), ('output', outs)):
         for t in ts:
@@ -88,7 +88,7 @@ def main(argv=None):
     print('  ' + export.atc_command(a.output, ins, a.soc_version, om))
     print('msame command (inputs from image_to_bin.py, in graph input order):')
     print('  ' + export.msame_command(om + '.om', ['bins/' + t.name for t in ins], 'msame_out'))
-    if cfg.get('model') == 'dynamic':
+    if cfgmod.is_dynamic(cfg):
         # Conv3D's TF layout is NDHWC; whether ATC wants --input_format=NDHWC for this graph
         # (5-D feature, 4-D mask) has not been tried on a CANN install here.
         print('note: dynamic model, T=%d frames fixed in the graph; ATC may need '

@@ -90,7 +90,7 @@ def main(argv=None):
     if data.shape[-2:] != (h, w):
         raise InputError('%s: images are %dx%d but the model in %s was built for %dx%d'
                          % (data.path, data.shape[-2], data.shape[-1], d, h, w))
-    dynamic = cfg['model'] == 'dynamic'
+    dynamic = cfgmod.is_dynamic(cfg)
     if data.is_dynamic != dynamic:
         raise InputError('%s: %s data but the model in %s is %s' % (
             data.path, 'dynamic (N, T, H, W)' if data.is_dynamic else '2D (N, H, W)', d,
@@ -131,9 +131,8 @@ def main(argv=None):
         dev, cfg.get('precision_mode', 'allow_mix_precision')))
     with graph.as_default():
         ckpt_mod.restore(tf, saver, sess, ckpt, tf.global_variables())
-    print('restored %s (D%d-C%d nf=%d%s), testing %d %s of %s'
-          % (ckpt, cfg['Dn'], cfg['Dc'], cfg['nf'],
-             ', dynamic, frame_dist=%s' % cfg['frame_dist'] if dynamic else '', data.n,
+    print('restored %s (%s nf=%d%s), testing %d %s of %s'
+          % (ckpt, cfgmod.model_name(cfg), cfg['nf'], ', dynamic' if dynamic else '', data.n,
              'sequences' if dynamic else 'images', data.path))
 
     # the last batch padded: one input shape, as the NPU wants (see models.pre_input.Batches)

@@ -58,8 +58,9 @@ def parse_args(argv):
                    help='paper (default): the paper\'s D5-C5; port: the Ascend ModelZoo port\'s '
                    'network, loss, optimizer and pixel scale, exactly (docs/model.md)')
     p.add_argument('--model', default=None, choices=cfgmod.MODELS,
-                   help='static 2D or dynamic 2D+t (default: from the data, (N, T, H, W) '
-                   'labels are dynamic)')
+                   help='static 2D, dynamic 2D+t (the DS cascade) or crnn (CRNN-MRI, 2D+t; '
+                   'Dn, Dc = its nd layers, nc iterations) (default: from the data, '
+                   '(N, T, H, W) labels are dynamic)')
     p.add_argument('--frame_dist', type=int, nargs='*', default=None, metavar='D',
                    help='dynamic: data-sharing distances (default 0 1 2 3 4); '
                    'give the flag with no value for the plain 3D cascade')
@@ -73,6 +74,8 @@ def parse_args(argv):
     p.add_argument('--optimizer', default=None, choices=('adam', 'sgd'),
                    help='adam (paper preset) or sgd with exponential decay 0.98/1000 steps '
                    '(port preset)')
+    p.add_argument('--adam_beta1', type=float, default=None,
+                   help='Adam beta1 (default 0.9; 0.5 for crnn, the reference\'s recipe)')
     p.add_argument('--precision_mode', default='allow_mix_precision',
                    choices=cfgmod.PRECISION_MODES)
     p.add_argument('--train_steps', type=int, default=0, help='stop after N steps (0: no limit)')
@@ -126,6 +129,8 @@ def parse_args(argv):
         p.error('--frame_dist distances must be >= 0, got %s' % a.frame_dist)
     if a.weight_decay is not None and not a.weight_decay >= 0:
         p.error('--weight_decay must be >= 0, got %r' % a.weight_decay)
+    if a.adam_beta1 is not None and not 0 <= a.adam_beta1 < 1:
+        p.error('--adam_beta1 must be in [0, 1), got %g' % a.adam_beta1)
     try:
         a.conv_grad = cpu.conv_grad_setting(a.conv_grad)
     except ValueError as e:
@@ -244,16 +249,34 @@ def label_scale(a, saved):
     return presets.PRESETS[a.preset or presets.DEFAULT]['label_scale']
 
 
+def choose_model(flag, saved, data):
+    """The model for `data`: --model when given, else a resumed run's own, else from the
+    data's rank (static for (N, H, W), the dynamic cascade for (N, T, H, W)); crnn only when
+    asked. A model that does not fit the data's rank is an InputError."""
+    model = flag or (saved or {}).get('model') or ('dynamic' if data.is_dynamic else 'static')
+    if cfgmod.is_dynamic({'model': model}) != data.is_dynamic:
+        raise InputError('--model %s is for %s data, but the label of %s is %s'
+                         % (model, '2D (N, H, W)' if data.is_dynamic else 'dynamic (N, T, H, W)',
+                            data.path, '(N, T, H, W) (dynamic)' if data.is_dynamic
+                            else '(N, H, W) (2D)'))
+    return model
+
+
+def choose_beta1(flag, saved, cfg):
+    """Adam's beta1: --adam_beta1, else a resumed run's own, else the model's default."""
+    if flag is not None:
+        return flag
+    if saved is not None and 'adam_beta1' in saved:
+        return saved['adam_beta1']
+    return cfgmod.adam_beta1(cfg)
+
+
 def build_config(a, data, saved):
     h, w = data.shape[-2:]
     if a.image_size is not None and (a.image_size[0], a.image_size[-1]) != (h, w):
         raise InputError('--image_size %s does not match the data %s (images are %dx%d)'
                          % ('x'.join(map(str, a.image_size)), data.path, h, w))
-    model = 'dynamic' if data.is_dynamic else 'static'
-    if a.model is not None and a.model != model:
-        raise InputError('--model %s does not fit %s: its label is %s, i.e. %s data'
-                         % (a.model, data.path, '(N, T, H, W)' if data.is_dynamic
-                            else '(N, H, W)', model))
+    model = choose_model(a.model, saved, data)
     if model == 'static' and a.frame_dist is not None:
         raise InputError('--frame_dist: data sharing needs dynamic (N, T, H, W) data, %s is 2D'
                          % data.path)
@@ -266,7 +289,7 @@ def build_config(a, data, saved):
     if saved is not None and tuple(saved['image_size']) != (h, w):
         raise InputError('%s: saved model was trained on %s images, data %s is %dx%d'
                          % (src, saved['image_size'], data.path, h, w))
-    if model == 'dynamic':
+    if cfgmod.is_dynamic(cfg):
         if saved is not None and saved['frames'] != data.shape[0]:
             raise InputError('%s: saved model was trained on %d frames, data %s has %d'
                              % (src, saved['frames'], data.path, data.shape[0]))
@@ -289,6 +312,7 @@ def build_config(a, data, saved):
         'acc': float(a.acc or attrs.get('acc', 4.0)),
         'sample_n': int(a.sample_n if a.sample_n is not None else attrs.get('sample_n', 8)),
         'batch_size': a.batch_size, 'random_seed': a.random_seed,
+        'adam_beta1': choose_beta1(a.adam_beta1, saved, cfg),
         'precision_mode': a.precision_mode,
         'data_train_dir': os.path.abspath(data.path),
     })
@@ -311,13 +335,6 @@ def export_inference_meta(tf, model_tf, cfg, ckpt_dir):
     with graph.as_default():
         saver = tf.train.Saver(model_tf.model_variables(graph))
         saver.export_meta_graph(os.path.join(ckpt_dir, META))
-
-
-def dynamic_tag(cfg):
-    """'(S) frame_dist=[...]' / ' 3D' for the dynamic model's log line, '' for the 2D one."""
-    if cfg['model'] != 'dynamic':
-        return ''
-    return '(S) frame_dist=%s' % cfg['frame_dist'] if cfg['frame_dist'] else ' 3D (no DS)'
 
 
 def crossed(prev, step, every):
@@ -444,17 +461,19 @@ def train(a, log):
                                          cfg['image_size'][0] * cfg['image_size'][1])
     print('%s; conv filter gradient %s' % (cpu.describe(),
                                            cpu.describe_policy(a.conv_grad, grad_policy)))
-    print('model: preset %s, D%d-C%d%s nf=%d dc=%s%s%s, images %s%dx%d, %d training images%s'
-          % (cfg['preset'], cfg['Dn'], cfg['Dc'], dynamic_tag(cfg), cfg['nf'], cfg['dc_mode'],
+    print('model: preset %s, %s nf=%d dc=%s%s%s, images %s%dx%d, %d training images%s'
+          % (cfg['preset'], cfgmod.model_name(cfg), cfg['nf'], cfg['dc_mode'],
              ', batch norm' if cfg['batch_norm'] else '',
              ', shared weights' if cfg['share_weights'] else '',
-             '%d frames of ' % cfg['frames'] if cfg['model'] == 'dynamic' else '',
+             '%d frames of ' % cfg['frames'] if cfgmod.is_dynamic(cfg) else '',
              cfg['image_size'][0], cfg['image_size'][1], data.n,
              ', %d test images' % test_data.n if test_data else ''))
-    print('training: batch %d, %d steps/epoch, %d epochs, stop at step %d, %s lr %g, loss %s, '
+    print('training: batch %d, %d steps/epoch, %d epochs, stop at step %d, %s lr %g%s, loss %s, '
           'masks %s, %d step%s per sess.run'
           % (a.batch_size, spe, a.num_epoch, total_steps, cfg['optimizer'],
-             cfg['learning_rate'], cfg['loss'], cfg['mask_mode'], loop, '' if loop == 1 else 's'))
+             cfg['learning_rate'],
+             ' beta1 %g' % cfg['adam_beta1'] if cfg['optimizer'] == 'adam' else '',
+             cfg['loss'], cfg['mask_mode'], loop, '' if loop == 1 else 's'))
     if cfg['weight_decay']:
         print('weight decay: %g * sum of squared conv kernels added to the loss'
               % cfg['weight_decay'])
@@ -476,7 +495,7 @@ def train(a, log):
     weights = model_tf.model_variables()  # before the optimizer adds its slots
     global_step = tf.train.get_or_create_global_step()
     if cfg['optimizer'] == 'adam':
-        opt = tf.train.AdamOptimizer(cfg['learning_rate'])
+        opt = tf.train.AdamOptimizer(cfg['learning_rate'], beta1=cfg['adam_beta1'])
     else:
         lr = tf.train.exponential_decay(cfg['learning_rate'], global_step, 1000, 0.98,
                                         staircase=True)

@@ -2,6 +2,15 @@
 
   python bench/bench.py --batch 4 --size 256 --nd 5 --nc 5 --nf 64 --steps 3 [--peer]
       [--conv_grad tf auto ...] [--isa_cap AVX2]
+  python bench/bench.py --model crnn --frames 16 --size 48 --batch 4 --nd 5 --nc 5 --nf 16 \
+      --steps 5 [--compare]
+
+With --model crnn (CRNN-MRI on T-frame sequences; --nd, --nc are its layers and iterations)
+it prints training sequences/sec and frame images/sec, the convolutions' achieved GFLOP/s and
+their ratio to the matmul rate, inference ms per sequence and the parameter count; --compare
+times the dynamic cascades D{nd}-C{nc}(S) (data sharing 0..4) and D{nd}-C{nc} 3D in the same
+run, their training steps interleaved with CRNN's, and prints the ratios. Conv FLOPs are
+counted analytically (dynamic_conv_flops). The rest of the list below is the 2-D cascade's.
 
 Prints, for one configuration, with the session config train.py uses (models.device):
   * the CPU model, its ISA flags, whether TensorFlow's oneDNN is on, the oneDNN ISA cap and
@@ -88,6 +97,11 @@ def parse_args(argv):
     p.add_argument('--clock', default='wall', choices=sorted(CLOCK),
                    help='time by wall clock, or by this process\'s CPU time (shared machines)')
     p.add_argument('--rss_child', default='', help=argparse.SUPPRESS)
+    p.add_argument('--model', default='static', choices=('static', 'crnn'),
+                   help='static: the 2-D D{nd}-C{nc} cascade; crnn: CRNN-MRI on --frames frames')
+    p.add_argument('--frames', type=int, default=16, help='--model crnn: frames per sequence')
+    p.add_argument('--compare', action='store_true',
+                   help='--model crnn: also time D{nd}-C{nc}(S) and D{nd}-C{nc} 3D, interleaved')
     a = p.parse_args(argv)
     if a.peer and not os.path.isfile(a.peer_script or ''):
         p.error('--peer needs the PyTorch peer script: --peer_script PATH (got %r)'
@@ -382,6 +396,136 @@ def training_session(tf, model_tf, cfg, a, config, policy, with_dc):
     return sess, (feature, label, mask), [loss, train_op], dc_grad
 
 
+def dynamic_conv_flops(cfg, size, frames):
+    """Conv FLOPs of one T-frame sequence of a 2D+t model: (forward, training step).
+
+    CRNN-MRI (3x3 2-D convs, per frame): iteration i has the BCRNN's input conv 2->nf, its
+    iteration conv nf->nf (i > 1) and 2 (T - 1) temporal convs nf->nf (the first frame of
+    each direction has no previous state), each CRNN-i layer's nf->nf input and (i > 1)
+    iteration convs, and the output conv nf->2. The cascades (3x3x3 over (t, h, w)): per
+    cascade 2 (1 + len(frame_dist)) -> nf, nf -> nf (Dn - 2 times), nf -> 2.
+    Training = 3x forward (forward, grad-input, grad-filter) less the grad-input of the
+    first conv applied to the network's input (iteration / cascade 1), which TF does not
+    run: nothing needs the gradient with respect to the input placeholder."""
+    nd, nc, nf = cfg['Dn'], cfg['Dc'], cfg['nf']
+    frame = 2.0 * size * size  # FLOPs per (cin * cout * kernel tap) of one frame
+    if cfg['model'] == 'crnn':
+        first = frame * 9 * frames * 2 * nf
+        per_frame = 2 * nf + (nd - 2) * nf * nf + nf * 2            # input, CRNN-i, output
+        iteration = frame * 9 * (frames * per_frame + 2 * (frames - 1) * nf * nf)
+        state = frame * 9 * frames * (nd - 1) * nf * nf              # iteration convs, i > 1
+        forward = nc * iteration + (nc - 1) * state
+    else:
+        c_in = 2 * (1 + len(cfg['frame_dist']))
+        first = frame * 27 * frames * c_in * nf
+        forward = nc * frame * 27 * frames * (c_in * nf + (nd - 2) * nf * nf + nf * 2)
+    return forward, 3 * forward - first
+
+
+def cine_batch(batch, frames, size):
+    """A constant batch of `batch` cine phantoms (frames, size, size), acc 6, 4 centre lines:
+    (feature (B, T, H, W, 2), label, mask (B, T, H, W)) float32."""
+    from models.data.synthetic import cine_phantom
+    label = np.stack([cine_phantom(size, frames, seed=0, index=i) for i in range(batch)])
+    mask = masks.cartesian_mask(label.shape, 6.0, 4, seed=0).astype(np.float32)
+    feature = pre_input.to_two_channel(pre_input.undersample(label, mask))
+    return feature, pre_input.to_two_channel(label), mask
+
+
+def dynamic_cfgs(a):
+    """(name, model configuration) of CRNN-MRI and, with --compare, the two dynamic cascades."""
+    base = {'Dn': a.nd, 'Dc': a.nc, 'nf': a.nf, 'dc_mode': 'hard', 'batch_norm': False,
+            'random_seed': 0, 'image_size': [a.size, a.size], 'frames': a.frames}
+    out = [('CRNN-MRI nd=%d nc=%d' % (a.nd, a.nc),
+            dict(base, model='crnn', share_weights=True))]
+    if a.compare:
+        out += [('D%d-C%d(S)' % (a.nd, a.nc), dict(base, model='dynamic', share_weights=False,
+                                                    frame_dist=[0, 1, 2, 3, 4])),
+                ('D%d-C%d 3D' % (a.nd, a.nc), dict(base, model='dynamic', share_weights=False,
+                                                   frame_dist=[]))]
+    return out
+
+
+def dynamic_session(tf, config, cfg, a, data):
+    """A session training `cfg` (Adam, MSE) on the constant batch: (session, run_step,
+    parameters, conv FLOPs per step). Its 2-D convs take the filter gradient of the first
+    --conv_grad setting, as train.py would."""
+    from models import model_tf
+    from models.nets import conv
+    policy = cpu.filter_grad_policy(a.conv_grad[0], pixels=a.size * a.size)
+    g = tf.Graph()
+    with g.as_default():
+        tf.set_random_seed(0)
+        shape = [a.batch, a.frames, a.size, a.size]
+        feature = tf.placeholder(tf.float32, shape + [2])
+        label = tf.placeholder(tf.float32, shape + [2])
+        mask = tf.placeholder(tf.float32, shape)
+        with conv.filter_gradient(policy):
+            pred = model_tf.model_from_config(feature, mask, True, cfg)['dc%d' % a.nc]
+        loss = tf.reduce_mean(tf.square(pred - label))
+        train_op = tf.train.AdamOptimizer(1e-3).minimize(loss)
+        params = sum(int(np.prod(v.shape.as_list())) for v in tf.trainable_variables())
+        sess = tf.Session(graph=g, config=config)
+        sess.run(tf.global_variables_initializer())
+    feed = {feature: data[0], label: data[1], mask: data[2]}
+    flops = a.batch * dynamic_conv_flops(cfg, a.size, a.frames)[1]
+    return sess, lambda: sess.run([loss, train_op], feed), params, flops
+
+
+def dynamic_inference(tf, config, cfg, a, data):
+    """Inference seconds per sequence at batch 1 (the exported graph, T fixed)."""
+    from models import model_tf
+    graph, f_in, m_in, pred = model_tf.build_inference_graph(cfg, batch=1)
+    with graph.as_default(), tf.Session(config=config) as sess:
+        sess.run(tf.global_variables_initializer())
+        fd = {f_in: data[0][:1], m_in: data[2][:1]}
+        return median_time(lambda: sess.run(pred, fd), a.steps, 1)
+
+
+def bench_crnn(a, tf, config):
+    """--model crnn: CRNN-MRI's training and inference speed (and, with --compare, the
+    dynamic cascades' in the same run, their timed blocks interleaved)."""
+    print('config: %d frames of %dx%d, batch %d, nd=%d nc=%d nf=%d, %d timed steps (median), '
+          '%d warm-up, %d repeats; %d CPUs, load average %s'
+          % (a.frames, a.size, a.size, a.batch, a.nd, a.nc, a.nf, a.steps, a.warmup,
+             a.repeats, os.cpu_count(), ' '.join('%.2f' % v for v in os.getloadavg())))
+    mm_before = matmul_gflops(tf, config)
+    data = cine_batch(a.batch, a.frames, a.size)
+    models = [(name, cfg) + dynamic_session(tf, config, cfg, a, data)
+              for name, cfg in dynamic_cfgs(a)]
+    times = dict((m[0], []) for m in models)
+    cpu_t = dict((m[0], []) for m in models)
+    for _ in range(a.repeats):
+        for name, _, _, step, _, _ in models:
+            times[name].append(median_time(step, a.steps, a.warmup))
+            # CPU seconds of this process per step: the work, which other processes' load
+            # changes far less than the wall time on a shared machine
+            c0 = time.process_time()
+            for _ in range(a.steps):
+                step()
+            cpu_t[name].append((time.process_time() - c0) / a.steps)
+    for m in models:
+        m[2].close()
+    mm_after = matmul_gflops(tf, config)
+    mm = 0.5 * (mm_before + mm_after)
+    print('matmul float32 2048^3: %.1f GFLOP/s (%.1f before, %.1f after the training steps)'
+          % (mm, mm_before, mm_after))
+    ref = None
+    for name, cfg, _, _, params, flops in models:
+        step, step_cpu = statistics.median(times[name]), statistics.median(cpu_t[name])
+        ref = ref or (step, step_cpu)
+        infer = dynamic_inference(tf, config, cfg, a, data)
+        print('%s: %d parameters; training %.1f ms/step (per repeat: %s), %.3f sequences/sec '
+              '= %.2f images/sec (frames); %.1f CPU ms/step; conv %.2f GFLOP/step, %.1f GFLOP/s '
+              '= %.2f of the matmul rate; inference %.1f ms/sequence (batch 1); '
+              'vs CRNN: step time %.2f, CPU time %.2f'
+              % (name, params, 1e3 * step, ' '.join('%.0f' % (1e3 * t) for t in times[name]),
+                 a.batch / step, a.batch * a.frames / step, 1e3 * step_cpu, flops / 1e9,
+                 flops / step / 1e9, flops / step / 1e9 / mm, 1e3 * infer, step / ref[0],
+                 step_cpu / ref[1]))
+    return 0
+
+
 def run_peer(a):
     cmd = [sys.executable, a.peer_script, '--batch', str(a.batch), '--size', str(a.size),
            '--nd', str(a.nd), '--nc', str(a.nc), '--nf', str(a.nf), '--steps', str(a.steps)]
@@ -409,6 +553,8 @@ def main(argv=None):
     print('%s; TensorFlow %s' % (cpu.describe(), tf.VERSION))
     print('oneDNN conv kernels (ONEDNN_VERBOSE, child process): %s' % onednn_kernels())
     config = session_config(a)
+    if a.model == 'crnn':
+        return bench_crnn(a, tf, config)
     print('config: D%d-C%d nf=%d, %dx%d, batch %d, %d timed steps (median, %s), %d warm-up; '
           'threads intra=%d inter=%d (0 = TF default); %d CPUs (%s), TensorFlow %s, '
           'load average %s'

@@ -15,10 +15,37 @@ DC_MODES = ('hard', 'lambda')
 # other preset settings: load() gives them the paper preset's values, what those runs used).
 ARCH_DEFAULTS = {'model': 'static', 'Dn': 5, 'Dc': 5, 'nf': 64, 'dc_mode': 'hard',
                  'batch_norm': False, 'share_weights': False}
-MODELS = ('static', 'dynamic')
+# static: D{n}-C{k}; dynamic: D{n}-C{k}(S) on 2D+t data; crnn: CRNN-MRI on 2D+t data.
+MODELS = ('static', 'dynamic', 'crnn')
 # The dynamic model's paper defaults (D5-C10(S), data sharing over distances 0..4); the number
 # of frames T is not a choice but the data's, saved as 'frames'.
 DYNAMIC_DEFAULTS = {'Dc': 10, 'frame_dist': [0, 1, 2, 3, 4]}
+# CRNN-MRI's paper defaults: Dn = nd = 5 layers per iteration, Dc = nc = 10 iterations,
+# nf = 64; its iterations share one set of weights and it has no batch norm.
+CRNN_DEFAULTS = {'Dc': 10, 'share_weights': True}
+
+
+def model_name(cfg):
+    """The model as logs name it: 'D5-C5', 'D5-C10(S) frame_dist=[...]', 'D5-C5 3D (no DS)'
+    or 'CRNN-MRI nd=5 nc=10'."""
+    if cfg['model'] == 'crnn':
+        return 'CRNN-MRI nd=%d nc=%d' % (cfg['Dn'], cfg['Dc'])
+    name = 'D%d-C%d' % (cfg['Dn'], cfg['Dc'])
+    if cfg['model'] != 'dynamic':
+        return name
+    return name + ('(S) frame_dist=%s' % cfg['frame_dist'] if cfg['frame_dist']
+                   else ' 3D (no DS)')
+
+
+def adam_beta1(cfg):
+    """Adam's beta1 for a model: 0.5 for CRNN-MRI (the reference's main_crnn.py uses
+    betas (0.5, 0.999)), TF's default 0.9 for the cascades."""
+    return 0.5 if cfg.get('model') == 'crnn' else 0.9
+
+
+def is_dynamic(cfg):
+    """True for a model of 2D+t data (inputs (N, T, H, W, ...)): the DS cascade and CRNN-MRI."""
+    return cfg.get('model', 'static') in ('dynamic', 'crnn')
 
 
 def path(ckpt_dir):
@@ -56,8 +83,9 @@ def load(ckpt_dir):
         cfg.setdefault(k, presets.PRESETS[preset][k])
     missing = [k for k in ARCH_DEFAULTS if k not in cfg] + (
         [] if 'image_size' in cfg else ['image_size'])
-    if cfg.get('model') == 'dynamic':
-        missing += [k for k in ('frames', 'frame_dist') if k not in cfg]
+    if is_dynamic(cfg):
+        missing += [k for k in ('frames',) + (('frame_dist',) if cfg['model'] == 'dynamic'
+                                              else ()) if k not in cfg]
     if missing:
         raise InputError('%s: missing %s' % (p, ', '.join(missing)))
     return cfg
@@ -86,13 +114,16 @@ def resolve_arch(given, saved=None, where=''):
         check_preset_flags(preset, given)
         defaults = dict((k, presets.PRESETS[preset][k]) for k in presets.ARCH_KEYS)
         defaults['model'] = 'static'
-        if given.get('model') == 'dynamic':
+        if is_dynamic(given):
             if preset != presets.PAPER:
                 raise InputError('--preset %s builds a 2-D network; dynamic (N, T, H, W) data '
                                  'needs --preset %s' % (preset, presets.PAPER))
             defaults.update(DYNAMIC_DEFAULTS)
+        if given.get('model') == 'crnn':
+            defaults.update(CRNN_DEFAULTS)
         cfg = dict((k, defaults[k] if given.get(k) is None else given[k]) for k in defaults)
         cfg['preset'] = preset
+        check_crnn(given, cfg)
         return cfg
     keys = (['preset', 'model'] + list(presets.ARCH_KEYS) +
             (['frame_dist'] if 'frame_dist' in saved else []))
@@ -101,7 +132,9 @@ def resolve_arch(given, saved=None, where=''):
     if diff:
         raise InputError('%s: flags contradict the saved model configuration: %s'
                          % (where or FILE, ', '.join(diff)))
-    return dict((k, saved[k]) for k in keys)
+    cfg = dict((k, saved[k]) for k in keys)
+    check_crnn(given, cfg)
+    return cfg
 
 
 def load_or_preset(ckpt_dir, preset=None, given=None):
@@ -122,3 +155,18 @@ def load_or_preset(ckpt_dir, preset=None, given=None):
     print('%s has no %s: building --preset %s D%d-C%d nf=%d from the flags (a folder of the '
           'port\'s checkpoints)' % (ckpt_dir, FILE, preset, cfg['Dn'], cfg['Dc'], cfg['nf']))
     return cfg, False
+
+
+def check_crnn(given, cfg):
+    """CRNN-MRI (cfg's model) takes no data sharing, no batch norm and no per-iteration
+    weights: refuse flags (`given`) asking for them rather than ignore them."""
+    if cfg.get('model') != 'crnn':
+        return
+    if given.get('frame_dist') is not None:
+        raise InputError('--frame_dist: data sharing is a layer of the dynamic cascade, '
+                         'not of --model crnn')
+    if cfg['batch_norm']:
+        raise InputError('--batch_norm: --model crnn has no batch-norm layers')
+    if not cfg['share_weights']:
+        raise InputError('--share_weights false: --model crnn shares one set of weights '
+                         'over its iterations by design')

@@ -2,25 +2,32 @@
 run configuration, and the inference graph that test.py, ckpt_to_pb.py and ATC use.
 
 Graph contract: placeholders `feature` (N, H, W, 2) float32 zero-filled image and `mask`
-(N, H, W) float32, output `predTst` (N, H, W, 2); a dynamic model adds T after N.
-The networks live in models/nets/ (one module each, shared layers in models/nets/layers.py):
-cfg['net'] 'cascade' is the paper's (models/nets/cascade.py), 'port' the Ascend port's
-(models/nets/port.py, `--preset port`).
+(N, H, W) float32, output `predTst` (N, H, W, 2); a dynamic model (the DS cascade or CRNN-MRI)
+adds T after N.
+The networks live in models/nets/, one module each: cfg['net'] 'cascade' is the paper's
+(cascade.py: D{n}-C{k} and D{n}-C{k}(S)), 'port' the Ascend port's (port.py, `--preset port`);
+cfg['model'] 'crnn' is CRNN-MRI (crnn.py). Their layers are in models/nets/layers.py (FFT, DC,
+DS, conv block), models/nets/recurrent.py (BCRNN, CRNN-i) and models/nets/conv.py (the conv).
 """
 import tensorflow.compat.v1 as tf
 
-from models.nets import port
+from models.config import is_dynamic
+from models.nets import cascade, crnn, port
 from models.nets.cascade import SCOPE, makeModel  # noqa: F401  (the port's entry name)
 from models.nets.layers import (data_consistency, data_sharing,  # noqa: F401
                                 sampled_kspace)
 
-# Variable scopes of the networks: a checkpoint holds the variables under these.
-NET_SCOPES = (SCOPE, port.SCOPE)
+# Variable scopes of the networks: a checkpoint holds the variables under one of these.
+NET_SCOPES = (cascade.SCOPE, port.SCOPE, crnn.SCOPE)
 
 
 def model_from_config(feature, mask, train, cfg):
-    """The network of a saved run configuration (models.config): cfg['net'] picks the module
-    (config.json files without it are the paper's cascade), the other fields its arguments."""
+    """The network of a saved run configuration (models.config): CRNN-MRI for cfg['model']
+    'crnn' (nd = Dn, nc = Dc), the port's for cfg['net'] 'port' (config.json files without
+    'net' are the paper's cascade), else makeModel. All return the same dict of outputs."""
+    if cfg.get('model') == 'crnn':
+        return crnn.crnn_mri(feature, mask, train, nd=cfg['Dn'], nc=cfg['Dc'], nf=cfg['nf'],
+                             dc_mode=cfg['dc_mode'], seed=cfg.get('random_seed'))
     if cfg.get('net', 'cascade') == 'port':
         return port.makeModel(feature, mask, train, nLayers=cfg['Dn'], K=cfg['Dc'],
                               nf=cfg['nf'], seed=cfg.get('random_seed'))
@@ -36,7 +43,7 @@ def input_shape(cfg, batch=None, height=None, width=None, frames=None):
     (T fixed: cfg['frames'] unless given); `feature` adds a trailing 2."""
     h = height or cfg['image_size'][0]
     w = width or cfg['image_size'][1]
-    if cfg.get('model', 'static') == 'dynamic':
+    if is_dynamic(cfg):
         return [batch, frames or cfg['frames'], h, w]
     return [batch, h, w]
 

@@ -13,6 +13,7 @@ usage() {
     echo "       [--data_dump_flag=True|False] [--data_dump_step=0|5|10] [--data_dump_path=DIR]"
     echo "       [--profiling=True|False] [--profiling_dump_path=DIR] [--autotune=True|False]"
     echo "       [--bind_core=True|False] [--iterations_per_loop=N]"
+    echo "env CASCADENET_TRAIN_ARGS: extra train.py flags, e.g. \"--model crnn --nf 16\""
     echo "dump, profiling, autotune and iterations_per_loop act on an Ascend NPU only."
 }
 
@@ -186,10 +187,13 @@ print(','.join(str(x) for x in c[${RANK_ID} * n // ${RANK_SIZE}:(${RANK_ID} + 1)
 
 run_train() {
     set_bind_prefix
+    # CASCADENET_TRAIN_ARGS: further train.py flags (split on spaces), e.g. the model
+    # (--model crnn) on a dynamic --data_path; the ModelZoo flags above stay as they are.
+    # shellcheck disable=SC2086
     "${bind_prefix[@]}" python3 "${cur_path}/train.py" --data_url "${data_path}" \
         --batch_size "${batch_size}" --num_epoch "${train_epochs}" \
         --precision_mode "${precision_mode}" --save_ckpt_Dir "${ckpt_dir}" \
-        "${extra_train_args[@]}" > "${train_log}" 2>&1
+        "${extra_train_args[@]}" ${CASCADENET_TRAIN_ARGS} > "${train_log}" 2>&1
     local rc=$?
     if [ ${rc} -ne 0 ]; then
         tail -n 3 "${train_log}"; echo "[Error] train.py failed (exit ${rc}), log: ${train_log}"
