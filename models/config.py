@@ -118,9 +118,7 @@ def resolve_arch(given, saved=None, where=''):
             if preset != presets.PAPER:
                 raise InputError('--preset %s builds a 2-D network; dynamic (N, T, H, W) data '
                                  'needs --preset %s' % (preset, presets.PAPER))
-            defaults.update(DYNAMIC_DEFAULTS)
-        if given.get('model') == 'crnn':
-            defaults.update(CRNN_DEFAULTS)
+            defaults.update(CRNN_DEFAULTS if given['model'] == 'crnn' else DYNAMIC_DEFAULTS)
         cfg = dict((k, defaults[k] if given.get(k) is None else given[k]) for k in defaults)
         cfg['preset'] = preset
         check_crnn(given, cfg)
