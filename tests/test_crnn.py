@@ -298,7 +298,7 @@ def trained(cine):
 
 
 def test_training_raises_psnr_and_test_py_reports_frames(trained, tmp_path):
-    assert 'model: CRNN-MRI nd=3 nc=2 nf=8 dc=hard, shared weights' in trained['stdout']
+    assert 'model: preset paper, CRNN-MRI nd=3 nc=2 nf=8 dc=hard, shared weights' in trained['stdout']
     assert 'beta1 0.5' in trained['stdout']
     val = [float(v) for v in re.findall(r'^\[val\] epoch=\d+ \S+ psnr_re=(\S+)',
                                         trained['stdout'], re.M)]
@@ -313,7 +313,7 @@ def test_training_raises_psnr_and_test_py_reports_frames(trained, tmp_path):
     assert len(s['per_frame']) == FRAMES
     assert np.isclose(np.mean([f['psnr_re'] for f in s['per_frame']]), s['psnr_re'])
     assert 'CRNN-MRI nd=3 nc=2 nf=8, dynamic' in text and 'frame   5: PSNR IN' in text
-    for name in ('strip_00000.png', 'xt_00000.png', 'metrics_frames.csv'):
+    for name in ('panel_00000.png', 'metrics_frames.csv'):
         assert os.path.getsize(os.path.join(out, name)) > 0
 
 
@@ -403,7 +403,7 @@ def test_full_launcher_trains_crnn(cine, tmp_path):
                        universal_newlines=True, timeout=600)
     assert r.returncode == 0, r.stdout
     train_log = open(str(tmp_path / 'out' / '0' / 'train_0.log')).read()
-    assert 'model: CRNN-MRI nd=3 nc=2 nf=8' in train_log
+    assert 'model: preset paper, CRNN-MRI nd=3 nc=2 nf=8' in train_log
     report = dict(l.split(' = ', 1) for l in open(str(
         tmp_path / 'out' / '0' / 'CascadeNet_ID2121_for_TensorFlow_bs3_1p_acc.log')).read()
         .splitlines())
