@@ -1,4 +1,17 @@
 #!/bin/bash
+# Copyright 2026 The CascadeNet Authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 # Short performance run on one device (Ascend ModelZoo launcher convention): train for
 # --train_steps steps (default 60), no test pass. Same arguments as train_full_1p.sh.
 #   bash test/train_performance_1p.sh [--data_path=DIR] [--batch_size=N] [--image_size=N]

@@ -1,3 +1,16 @@
+# Copyright 2026 The CascadeNet Authors. All Rights Reserved.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
 """Sources of dynamic (2D+t) sequences for make_h5data.py. Each source yields (name, sequence)
 pairs, one at a time, sequence being a (T, H, W) numpy array (real or complex) of the requested
 size; T is the window length when the sequences are cut into temporal windows.
