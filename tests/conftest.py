@@ -13,9 +13,11 @@
 # limitations under the License.
 """Shared fixtures: the repository on sys.path, a tiny synthetic dataset and a tiny trained
 model, each built once per test session."""
+import io
 import os
 import subprocess
 import sys
+from contextlib import redirect_stdout
 
 import pytest
 
@@ -32,6 +34,14 @@ os.environ['PATH'] = os.path.dirname(sys.executable) + os.pathsep + os.environ.g
 
 TINY_SIZE = 32
 TINY_MODEL = ['--Dn', '3', '--Dc', '2', '--nf', '16']
+
+
+def quiet(main, argv):
+    """Run a script's main in-process with its stdout captured; returns (result, stdout)."""
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        result = main(argv)
+    return result, buf.getvalue()
 
 
 def run_script(script, *args, **kwargs):

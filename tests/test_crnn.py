@@ -14,11 +14,9 @@
 """CRNN-MRI (--model crnn): the graph against a NumPy implementation of the paper's equations,
 shapes and per-frame data consistency, gradients, the time-reversal symmetry of the
 bidirectional layer, the configuration rules, and train -> test -> export on a tiny cine."""
-import io
 import json
 import os
 import re
-from contextlib import redirect_stdout
 
 import numpy as np
 import pytest
@@ -30,7 +28,7 @@ import msame_cpu
 import om_precision
 import test as test_script
 import train
-from conftest import run_script
+from conftest import quiet, run_script
 from models import config as cfgmod
 from models import export, masks, model_tf, pre_input
 from models.errors import InputError
@@ -278,12 +276,6 @@ def test_crnn_refused_on_2d_data(tiny_data, tmp_path):
 FRAMES, SIZE = 6, 24
 MODEL = ['--model', 'crnn', '--Dn', '3', '--Dc', '2', '--nf', '8']
 
-
-def quiet(main, argv):
-    buf = io.StringIO()
-    with redirect_stdout(buf):
-        result = main(argv)
-    return result, buf.getvalue()
 
 
 @pytest.fixture(scope='module')

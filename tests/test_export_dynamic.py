@@ -14,10 +14,8 @@
 """The export chain on the dynamic (2D+t) model: ckpt_to_pb.py freezes it with T fixed, the
 frozen graph computes what the checkpoint computes, and image_to_bin -> msame_cpu ->
 om_precision gives test.py's per-sequence metrics."""
-import io
 import json
 import os
-from contextlib import redirect_stdout
 
 import numpy as np
 import pytest
@@ -29,19 +27,12 @@ import om_precision
 import test as test_script
 import train
 import view_pb
-from conftest import run_script
+from conftest import quiet, run_script
 from models import bins, export, pre_input
 from test_export import checkpoint_predictions
 
 T, SIZE = 8, 32
 
-
-def quiet(main, argv):
-    """Run a script's main in-process; returns (result, stdout)."""
-    buf = io.StringIO()
-    with redirect_stdout(buf):
-        result = main(argv)
-    return result, buf.getvalue()
 
 
 @pytest.fixture(scope='module')

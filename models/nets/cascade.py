@@ -17,15 +17,13 @@ sharing, D{n}-C{k}(S) (Schlemper et al. 2018), as a TF1-style graph.
 Static 2D: images (N, H, W, 2) float32 (real, imag), masks (N, H, W). Dynamic 2D+t: images
 (N, T, H, W, 2), masks (N, T, H, W).
 """
-import math
 
 import tensorflow.compat.v1 as tf
 
 from models.config import DC_MODES
-from models.nets.layers import cnn_block, data_consistency, data_sharing, sampled_kspace
+from models.nets.layers import cnn_block, dc_layer, data_sharing, sampled_kspace
 
 SCOPE = 'cascade_net'
-LAMBDA_INIT = 10.0  # start close to hard DC: large lambda trusts the acquired samples
 
 
 def makeModel(feature, mask, train, nLayers=5, K=5, nf=64, dc_mode='hard',
@@ -58,13 +56,6 @@ def makeModel(feature, mask, train, nLayers=5, K=5, nf=64, dc_mode='hard',
             with tf.variable_scope('cnn' if share_weights else 'cnn%d' % i):
                 x = x + cnn_block(cnn_in, nLayers, nf, train, batch_norm, seed)
             out['cnn%d' % i] = x
-            lam = None
-            if dc_mode == 'lambda':
-                with tf.variable_scope('dc%d' % i):
-                    log_lam = tf.get_variable('log_lambda', [],
-                                              initializer=tf.constant_initializer(
-                                                  math.log(LAMBDA_INIT)))
-                    lam = tf.exp(log_lam)
-            x = data_consistency(x, k0, mask, lam)
+            x = dc_layer(x, k0, mask, dc_mode, 'dc%d' % i)
             out['dc%d' % i] = x
     return out

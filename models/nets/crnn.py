@@ -22,16 +22,14 @@ iterations share. Iteration i (i = 1..nc):
 Each recurrent layer's state across iterations is its own output at iteration i-1 (zero at
 i = 1). Images (N, T, H, W, 2) float32 with a static T, masks (N, T, H, W).
 """
-import math
 
 import tensorflow.compat.v1 as tf
 
 from models.config import DC_MODES
-from models.nets.layers import data_consistency, sampled_kspace, weight
+from models.nets.layers import dc_layer, sampled_kspace, weight
 from models.nets.recurrent import bcrnn_layer, crnn_i_layer, frame_conv
 
 SCOPE = 'crnn_mri'
-LAMBDA_INIT = 10.0  # as the cascade's: start close to hard DC
 
 
 def crnn_mri(feature, mask, train, nd=5, nc=10, nf=64, dc_mode='hard', seed=None):
@@ -75,13 +73,6 @@ def crnn_mri(feature, mask, train, nd=5, nc=10, nf=64, dc_mode='hard', seed=None
                 states = layer_out
                 x = x + res
                 out['cnn%d' % i] = x
-                lam = None
-                if dc_mode == 'lambda':
-                    with tf.variable_scope('dc%d' % i):
-                        log_lam = tf.get_variable('log_lambda', [],
-                                                  initializer=tf.constant_initializer(
-                                                      math.log(LAMBDA_INIT)))
-                        lam = tf.exp(log_lam)
-                x = data_consistency(x, k0, mask, lam)
+                x = dc_layer(x, k0, mask, dc_mode, 'dc%d' % i)
                 out['dc%d' % i] = x
     return out

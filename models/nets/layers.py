@@ -89,6 +89,22 @@ def data_consistency(x, k0, mask, lam=None):
     return ifft2(k_dc)
 
 
+LAMBDA_INIT = 10.0  # start close to hard DC: a large lambda trusts the acquired samples
+
+
+def dc_layer(x, k0, mask, dc_mode, scope):
+    """The DC layer of one cascade / iteration: 'hard' replaces the sampled points; 'lambda'
+    blends them with a learnable lambda = exp(`scope`/log_lambda), initialised LAMBDA_INIT
+    (learned in log space, so it stays positive)."""
+    lam = None
+    if dc_mode == 'lambda':
+        with tf.variable_scope(scope):
+            log_lam = tf.get_variable('log_lambda', [], initializer=tf.constant_initializer(
+                math.log(LAMBDA_INIT)))
+            lam = tf.exp(log_lam)
+    return data_consistency(x, k0, mask, lam)
+
+
 def _roll_time(z, shift):
     """z[:, (t - shift) mod T] for every frame t: a circular shift along axis 1 (time) of a
     (N, T, ...) tensor with a static T, written with slices and concat (ops every backend has)."""
