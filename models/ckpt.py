@@ -16,12 +16,8 @@ restore it, so a corrupt file or a checkpoint of another model configuration end
 that names what differs."""
 import os
 
-from models.errors import InputError
+from models.errors import InputError, first_line
 
-
-def _first_line(e):
-    s = str(e).strip()
-    return s.splitlines()[0] if s else type(e).__name__
 
 
 def latest(tf, folder):
@@ -51,7 +47,7 @@ def check_compatible(tf, ckpt, var_list):
     try:
         saved = dict(tf.train.list_variables(ckpt))
     except Exception as e:  # a truncated or corrupt index raises several TF error types
-        raise InputError('%s: unreadable checkpoint (%s)' % (ckpt, _first_line(e)))
+        raise InputError('%s: unreadable checkpoint (%s)' % (ckpt, first_line(e)))
     missing, differ = [], []
     for v in var_list:
         name = v.op.name
@@ -75,4 +71,4 @@ def restore(tf, saver, sess, ckpt, var_list):
     try:
         saver.restore(sess, ckpt)
     except (tf.errors.OpError, ValueError) as e:
-        raise InputError('%s: cannot restore checkpoint (%s)' % (ckpt, _first_line(e)))
+        raise InputError('%s: cannot restore checkpoint (%s)' % (ckpt, first_line(e)))

@@ -25,6 +25,13 @@ class TrainingStopped(Exception):
     """Training cannot go on (e.g. a non-finite loss without loss scaling). Exit code 1."""
 
 
+def first_line(e):
+    """The first line of an exception's message, or its type's name when it has none: what a
+    one-line `error:` shows of a library's (often multi-line) exception."""
+    s = str(e).strip()
+    return s.splitlines()[0] if s else type(e).__name__
+
+
 def exit_on_input_error(main):
     """Run `main`; an InputError prints `error: <message>` on stderr and exits with code 2,
     TrainingStopped does the same with exit code 1."""

@@ -28,7 +28,7 @@ import tensorflow.compat.v1 as tf
 from google.protobuf.message import DecodeError
 
 from models import model_tf
-from models.errors import InputError
+from models.errors import InputError, first_line
 
 OUTPUT = 'predTst'
 
@@ -77,7 +77,7 @@ def freeze(cfg, ckpt, batch=1, height=None, width=None):
             saver.restore(sess, ckpt)
         except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError,
                 tf.errors.DataLossError) as e:
-            raise InputError('%s: cannot restore (%s)' % (ckpt, _first_line(e)))
+            raise InputError('%s: cannot restore (%s)' % (ckpt, first_line(e)))
         return tf.graph_util.convert_variables_to_constants(
             sess, graph.as_graph_def(), [OUTPUT])
 
@@ -113,7 +113,7 @@ def import_graph(graph_def, where='graph'):
         try:
             tf.import_graph_def(graph_def, name='')
         except (ValueError, tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as e:
-            raise InputError('%s: cannot import the graph (%s)' % (where, _first_line(e)))
+            raise InputError('%s: cannot import the graph (%s)' % (where, first_line(e)))
     return graph
 
 
@@ -183,7 +183,7 @@ class PbRunner(object):
             self._fetch = [self.graph.get_tensor_by_name(n if ':' in n else n + ':0')
                            for n in names]
         except (KeyError, ValueError) as e:
-            raise InputError('%s: no output %s' % (where, _first_line(e)))
+            raise InputError('%s: no output %s' % (where, first_line(e)))
         self.outputs = [_tensor_info(t) for t in self._fetch]
         self._feed = [self.graph.get_tensor_by_name(t.name + ':0') for t in self.inputs]
         self.sess = tf.Session(graph=self.graph)
@@ -211,7 +211,3 @@ def file_shape(tensor, n_values, where):
         shape[0] = n_values // per_item
     return tuple(shape)
 
-
-def _first_line(e):
-    s = str(e).strip()
-    return s.splitlines()[0] if s else type(e).__name__

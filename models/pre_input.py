@@ -33,7 +33,7 @@ import h5py
 import numpy as np
 
 from models import masks as masks_mod
-from models.errors import InputError
+from models.errors import InputError, first_line
 
 # What h5py raises for a damaged file (a truncated or corrupted header, chunk or B-tree).
 H5_ERRORS = (OSError, IOError, RuntimeError, KeyError, ValueError, TypeError)
@@ -91,12 +91,12 @@ class H5Data(object):
         try:
             self.f = h5py.File(path, 'r')
         except H5_ERRORS as e:
-            raise InputError('%s: not a readable HDF5 file (%s)' % (path, _first_line(e)))
+            raise InputError('%s: not a readable HDF5 file (%s)' % (path, first_line(e)))
         try:
             self._open()
         except H5_ERRORS as e:
             self.f.close()
-            raise InputError('%s: damaged HDF5 file (%s)' % (path, _first_line(e)))
+            raise InputError('%s: damaged HDF5 file (%s)' % (path, first_line(e)))
         except InputError:
             self.f.close()
             raise
@@ -170,7 +170,7 @@ class H5Data(object):
                 label = self.label[start:start + chunk]
             except H5_ERRORS as e:
                 raise InputError('%s: cannot read images %d..%d (%s)'
-                                 % (self.path, start, start + chunk - 1, _first_line(e)))
+                                 % (self.path, start, start + chunk - 1, first_line(e)))
             if self.integer_labels:
                 lo.append(label.min())
                 hi.append(label.max())
@@ -207,7 +207,7 @@ class H5Data(object):
                     if self.shared_mask else self.mask[sorted_idx])
         except H5_ERRORS as e:
             raise InputError('%s: cannot read images %s (%s)' % (self.path, idx[:4].tolist(),
-                                                                 _first_line(e)))
+                                                                 first_line(e)))
         inverse = np.empty_like(order)
         inverse[order] = np.arange(len(order))
         label = self._scale(np.asarray(label)[inverse])
@@ -230,9 +230,6 @@ class H5Data(object):
     def close(self):
         self.f.close()
 
-
-def _first_line(e):
-    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
 
 
 class Batches(object):

@@ -26,7 +26,7 @@ import os
 import h5py
 import numpy as np
 
-from models.errors import InputError
+from models.errors import InputError, first_line
 from models.data.sources import fit_image
 from models.data.synthetic import cine_phantom
 
@@ -39,9 +39,6 @@ def synthetic_sequences(indices, size, frames, seed=0, noise=0.0, motion='local'
         yield 'synthetic_cine_%05d' % i, cine_phantom(size, frames, seed=seed, index=i,
                                                       noise=noise, motion=motion)
 
-
-def _first_line(e):
-    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
 
 
 def _h5_array(path, key):
@@ -65,7 +62,7 @@ def _mat_array(path, key):
     try:
         d = sio.loadmat(path)
     except Exception as e:  # scipy raises ValueError, TypeError, MatReadError... for bad files
-        raise InputError('%s: not a readable MATLAB file (%s)' % (path, _first_line(e)))
+        raise InputError('%s: not a readable MATLAB file (%s)' % (path, first_line(e)))
     if key not in d:
         raise InputError('%s: no variable %r (found: %s); choose one with --key'
                          % (path, key, ', '.join(sorted(k for k in d if not k.startswith('__')))))
@@ -94,7 +91,7 @@ def read_cine_file(path, key='seq'):
         try:
             a = np.asanyarray(nibabel.load(path).dataobj)
         except Exception as e:  # nibabel raises ImageFileError, OSError, EOFError...
-            raise InputError('%s: not a readable NIfTI file (%s)' % (path, _first_line(e)))
+            raise InputError('%s: not a readable NIfTI file (%s)' % (path, first_line(e)))
         if a.ndim == 3:
             a = a[:, :, None, :]
         if a.ndim != 4:

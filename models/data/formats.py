@@ -32,7 +32,7 @@ import warnings
 import h5py
 import numpy as np
 
-from models.errors import InputError
+from models.errors import InputError, first_line
 from models.data.sources import IMAGE_EXTENSIONS, fit_image, to_gray
 
 FORMATS = ('fastmri', 'nifti', 'mat', 'dicom', 'image')
@@ -43,11 +43,6 @@ DEFAULT_SIZE = 256
 _EXTENSIONS = (('.nii.gz', 'nifti'), ('.nii', 'nifti'), ('.h5', 'fastmri'), ('.hdf5', 'fastmri'),
                ('.mat', 'mat'), ('.dcm', 'dicom')) + tuple((e, 'image') for e in IMAGE_EXTENSIONS)
 
-
-def _why(e):
-    """First line of an exception's message, or its type when it has none."""
-    s = str(e).strip()
-    return s.splitlines()[0] if s else type(e).__name__
 
 
 def format_of(path):
@@ -215,7 +210,7 @@ class _ArrayReader(Reader):
         except InputError:
             raise
         except Exception as e:  # zlib/h5py/nibabel errors of a truncated or corrupt file
-            raise InputError('%s: cannot read slice data (%s)' % (self.path, _why(e)))
+            raise InputError('%s: cannot read slice data (%s)' % (self.path, first_line(e)))
         if x.ndim != 2:
             raise InputError('%s: a slice has shape %s; expected 2-D' % (self.path, x.shape))
         if not np.all(np.isfinite(x)):
@@ -250,7 +245,7 @@ class NiftiReader(_ArrayReader):
             arr = img.dataobj
             shape = arr.shape
         except Exception as e:
-            raise InputError('%s: not a readable NIfTI file (%s)' % (path, _why(e)))
+            raise InputError('%s: not a readable NIfTI file (%s)' % (path, first_line(e)))
         if len(shape) not in (2, 3, 4):
             raise InputError('%s: NIfTI data has shape %s; expected 3-D or 4-D' % (path, shape))
         self.is_complex = img.get_data_dtype().kind == 'c'
@@ -283,7 +278,7 @@ class MatReader(_ArrayReader):
         try:
             v73 = h5py.is_hdf5(path)
         except Exception as e:
-            raise InputError('%s: cannot open (%s)' % (path, _why(e)))
+            raise InputError('%s: cannot open (%s)' % (path, first_line(e)))
         arr = self._open_v73(path, key) if v73 else self._open_v5(path, key)
         super(MatReader, self).__init__(path, arr, axis, min_signal)
         self.is_complex = np.iscomplexobj(arr) if not v73 else bool(arr.ds.dtype.names)
@@ -313,7 +308,7 @@ class MatReader(_ArrayReader):
         except InputError:
             raise
         except Exception as e:
-            raise InputError('%s: not a readable MATLAB file (%s)' % (path, _why(e)))
+            raise InputError('%s: not a readable MATLAB file (%s)' % (path, first_line(e)))
         if arr.dtype.kind not in 'biufc':
             raise InputError('%s: variable %r is %s, expected a numeric array' % (path, key, arr.dtype))
         return np.asarray(arr)
@@ -322,7 +317,7 @@ class MatReader(_ArrayReader):
         try:
             f = h5py.File(path, 'r')
         except Exception as e:
-            raise InputError('%s: not a readable MATLAB v7.3 (HDF5) file (%s)' % (path, _why(e)))
+            raise InputError('%s: not a readable MATLAB v7.3 (HDF5) file (%s)' % (path, first_line(e)))
         self.f = f
         names = [n for n in f.keys() if isinstance(f[n], h5py.Dataset) and
                  (f[n].dtype.kind in 'biuf' or f[n].dtype.names) and
@@ -349,7 +344,7 @@ class FastMRIReader(Reader):
         try:
             self.f = h5py.File(path, 'r')
         except Exception as e:
-            raise InputError('%s: not a readable HDF5 file (%s)' % (path, _why(e)))
+            raise InputError('%s: not a readable HDF5 file (%s)' % (path, first_line(e)))
         self.path, self.target = path, target
         try:
             self._open(path, target)
@@ -358,7 +353,7 @@ class FastMRIReader(Reader):
             raise
         except Exception as e:  # h5py raises several types for a damaged header or B-tree
             self.f.close()
-            raise InputError('%s: damaged HDF5 file (%s)' % (path, _why(e)))
+            raise InputError('%s: damaged HDF5 file (%s)' % (path, first_line(e)))
 
     def _open(self, path, target):
         keys = sorted(self.f.keys())
@@ -394,7 +389,7 @@ class FastMRIReader(Reader):
             try:
                 x = self.ds[s]
             except Exception as e:
-                raise InputError('%s: cannot read %s slice %d (%s)' % (self.path, self.target, s, _why(e)))
+                raise InputError('%s: cannot read %s slice %d (%s)' % (self.path, self.target, s, first_line(e)))
             if self.target == 'kspace':
                 x = fastmri_image(x)
                 if self.multicoil:
@@ -425,7 +420,7 @@ class DicomReader(Reader):
             try:
                 ds = pydicom.dcmread(p, stop_before_pixels=True)
             except Exception as e:
-                self.problems.append((p, 'not a readable DICOM file (%s)' % _why(e)))
+                self.problems.append((p, 'not a readable DICOM file (%s)' % first_line(e)))
                 continue
             if 'Rows' not in ds or 'Columns' not in ds or 'BitsAllocated' not in ds:
                 self.problems.append((p, 'not an image (SOP class %s, no pixel data)'
@@ -447,7 +442,7 @@ class DicomReader(Reader):
                 ds = self.pydicom.dcmread(p)
                 x = np.asarray(ds.pixel_array, dtype=np.float64)
             except Exception as e:
-                self.problems.append((p, 'cannot read pixel data (%s)' % _why(e)))
+                self.problems.append((p, 'cannot read pixel data (%s)' % first_line(e)))
                 continue
             x = x * float(ds.get('RescaleSlope', 1) or 1) + float(ds.get('RescaleIntercept', 0) or 0)
             frames = x if int(ds.get('NumberOfFrames', 1) or 1) > 1 else x[None]
@@ -476,7 +471,7 @@ class ImageReader(Reader):
         except InputError:
             raise
         except Exception as e:  # imageio/PIL/tifffile raise many types for a bad file
-            raise InputError('%s: cannot read image (%s)' % (path, _why(e)))
+            raise InputError('%s: cannot read image (%s)' % (path, first_line(e)))
         self.n, self.skipped = 1, 0
         self.describe = 'image %dx%d' % self.img.shape
 

@@ -30,7 +30,7 @@ import h5py
 import numpy as np
 
 from models import masks as masks_mod
-from models.errors import InputError
+from models.errors import InputError, first_line
 
 
 def check_writable(paths, overwrite):
@@ -156,7 +156,7 @@ def load_mask_file(path, size):
             m = np.asarray(f['mask'][()])
     except (OSError, IOError, RuntimeError, KeyError, ValueError, TypeError) as e:
         raise InputError('--mask_file %s: not a readable HDF5 file (%s)'
-                         % (path, str(e).strip().splitlines()[0] if str(e).strip() else e))
+                         % (path, first_line(e)))
     if m.dtype.kind not in 'fiub':
         raise InputError('--mask_file %s: mask must be numeric, got %s' % (path, m.dtype))
     if m.ndim == 3 and len(m) and np.all(m == m[:1]):
