@@ -279,8 +279,10 @@ def failure(cluster, cause, ckpt_dir):
     """The one-line message of a run stopped because the ranks lost each other; `cause` is an
     exception (its type and first line are given) or a phrase."""
     if isinstance(cause, Exception):
-        lines = str(cause).strip().splitlines()
-        cause = '%s: %s' % (type(cause).__name__, lines[0] if lines else '')
+        # TF 2.x puts a bare "Graph execution error:" first
+        lines = [l.strip() for l in str(cause).splitlines()
+                 if l.strip() and not l.startswith('Graph execution error')]
+        cause = type(cause).__name__ + (': ' + lines[0][:160] if lines else '')
     return ('rank %d of %d: %s; a rank stopped or is unreachable, so training stops; the last '
             'checkpoint in %s is kept' % (cluster.rank, cluster.size, cause, ckpt_dir))
 
