@@ -582,7 +582,7 @@ def train(a, log):
     if restore_from:
         ckpt.restore(tf, saver, sess, restore_from, tf.global_variables())
         print('resumed from %s at step %d' % (restore_from, sess.run(global_step)))
-    elif a.init_checkpoint:
+    elif a.init_checkpoint and chief:
         init_from = (ckpt.latest(tf, a.init_checkpoint) if os.path.isdir(a.init_checkpoint)
                      else a.init_checkpoint)
         if not init_from:
