@@ -122,8 +122,8 @@ def parse_args(argv):
               'a TF_CONFIG of several workers turns it on by itself). On Ascend: RANK_SIZE, '
               'RANK_ID, RANK_TABLE_FILE (test/train_full_8p.sh). --batch_size is per rank')
     p.add_argument('--dist_timeout', type=int, default=distributed.DEFAULT_TIMEOUT,
-                   help='seconds a training step may wait for the other ranks before the run '
-                   'stops (default %(default)s)')
+                   help='seconds a training step (or the first broadcast) may wait for the '
+                   'other ranks before the run stops (default %(default)s)')
     p.add_argument('--dump_weights', default='', help=argparse.SUPPRESS)  # tests: rank<r>.npz
     a = p.parse_args(argv)
     for name in ('batch_size', 'num_epoch', 'checkpoint_period', 'log_every', 'max_to_keep',
@@ -591,8 +591,12 @@ def train(a, log):
         ckpt.restore(tf, tf.train.Saver(weights), sess, init_from, weights)
         print('initialised the model weights from %s; step and optimizer start afresh'
               % init_from)
+    watchdog = distributed.Watchdog(a.dist_timeout, distributed.failure(
+        cluster, 'a collective step waited more than %d s' % a.dist_timeout, ckpt_dir))
     if broadcast is not None:
+        watchdog.arm()  # the first collective: it waits for every rank to have started
         sess.run(broadcast)  # rank 0's initial, restored or given weights and step, everywhere
+        watchdog.disarm()
     start_step = int(sess.run(global_step))
     print('[run] start_step=%d' % start_step)  # models.logparse.history: a new run from here
     writer = (tf.summary.FileWriter(ckpt_dir, sess.graph if not restore_from else None)
@@ -627,8 +631,6 @@ def train(a, log):
         print('nothing to do: the checkpoint is at step %d, training stops at %d'
               % (start_step, total_steps))
     timer = Timer(a.warmup_steps)
-    watchdog = distributed.Watchdog(a.dist_timeout, distributed.failure(
-        cluster, 'a training step waited more than %d s' % a.dist_timeout, ckpt_dir))
     skipped = 0
     epoch_losses, epoch_times = [], []
     step = start_step
