@@ -212,9 +212,8 @@ def wrap_optimizer(opt, cluster):
 
 
 def _collective_optimizer(opt, cluster):
-    """A tf.train.Optimizer whose compute_gradients is `opt`'s with each gradient replaced by
-    its mean over the ranks (collective ring all-reduce, one instance key per gradient), and
-    whose apply_gradients is `opt`'s."""
+    """A tf.train.Optimizer whose compute_gradients is `opt`'s with the gradients replaced by
+    their mean over the ranks (fused_mean), and whose apply_gradients is `opt`'s."""
     import tensorflow.compat.v1 as tf
 
     class CollectiveAllReduceOptimizer(tf.train.Optimizer):
@@ -222,13 +221,32 @@ def _collective_optimizer(opt, cluster):
             super(CollectiveAllReduceOptimizer, self).__init__(False, 'AllReduce')
 
         def compute_gradients(self, *args, **kwargs):
-            grads = opt.compute_gradients(*args, **kwargs)
-            return [(None if g is None else mean_across(g, cluster), v) for g, v in grads]
+            return fused_mean(opt.compute_gradients(*args, **kwargs), cluster)
 
         def apply_gradients(self, *args, **kwargs):
             return opt.apply_gradients(*args, **kwargs)
 
     return CollectiveAllReduceOptimizer()
+
+
+def fused_mean(grads_and_vars, cluster):
+    """`grads_and_vars` with every gradient replaced by its mean over the ranks, the gradients
+    of one dtype flattened into one vector and all-reduced at once: one collective per step
+    instead of one per variable, which costs a third of the time for the D5-C5 gradients
+    between 2 local workers (docs/distributed.md). None gradients stay None."""
+    import tensorflow.compat.v1 as tf
+    out = list(grads_and_vars)
+    dtypes = sorted(set(g.dtype.base_dtype for g, _ in out if g is not None), key=str)
+    for dtype in dtypes:
+        idx = [i for i, (g, _) in enumerate(out) if g is not None and g.dtype.base_dtype == dtype]
+        grads = [out[i][0] for i in idx]
+        static = all(g.shape.is_fully_defined() for g in grads)  # keep the shapes known
+        flat = tf.concat([tf.reshape(g, [-1]) for g in grads], 0)
+        sizes = [g.shape.num_elements() if static else tf.size(g) for g in grads]
+        parts = tf.split(mean_across(flat, cluster), sizes)
+        for i, g, part in zip(idx, grads, parts):
+            out[i] = (tf.reshape(part, g.shape if static else tf.shape(g)), out[i][1])
+    return out
 
 
 def mean_across(tensor, cluster):
