@@ -557,7 +557,8 @@ def train(a, log):
             # apply a step only when loss and gradients are finite, so weights stay good
             grads = opt.compute_gradients(loss)
             # several ranks decide on the averaged gradients alone, the same on every rank
-            finite = tf.reduce_all(tf.stack([tf.is_finite(loss)][cluster.distributed:] + [
+            checks = [] if cluster.distributed else [tf.is_finite(loss)]
+            finite = tf.reduce_all(tf.stack(checks + [
                 tf.reduce_all(tf.is_finite(g)) for g, _ in grads if g is not None]))
             update = tf.cond(finite, lambda: opt.apply_gradients(grads, global_step), tf.no_op)
     train_op = tf.group(update, name='train_op')
@@ -677,7 +678,7 @@ def train(a, log):
                 # built here from the fetched loss: no summary op runs in the training step
                 if writer is not None:
                     writer.add_summary(tf.Summary(value=[tf.Summary.Value(
-                    tag='loss', simple_value=float(loss_v))]), step)
+                        tag='loss', simple_value=float(loss_v))]), step)
             saved_now = False
             if a.checkpoint_steps and crossed(prev, step, a.checkpoint_steps) and \
                     step < total_steps:

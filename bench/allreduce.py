@@ -87,8 +87,8 @@ def worker(a):
     tf = tf_v1()
     workers = a.workers.split(',')
     cluster = distributed.Cluster('tf', a.worker, len(workers), workers)
-    config = distributed.session_options(cluster, device.session_config('cpu', 'allow_mix_precision',
-                                                                        seed_threads=True))
+    config = distributed.session_options(
+        cluster, device.session_config('cpu', 'allow_mix_precision', seed_threads=True))
     target = distributed.start(cluster, config)
     local = tf.Graph()
     with local.as_default():
@@ -124,6 +124,8 @@ def worker(a):
             sess.run(barrier)
             out['C'] += timed(sess, dist_step, a.steps)
         sess.run(barrier)
+        sess.close()
+    cluster.server = None  # stopped now, not at interpreter exit (TF 1.15 complains there)
     if a.worker == 0:
         print(json.dumps({'values': count, 'times': out}))
         sys.stdout.flush()

@@ -11,12 +11,12 @@ optimizer applies them, so all ranks take the same step and hold the same weight
   Adapter 1.x docs and the ModelZoo sess.run models do. RANK_ID, RANK_SIZE and
   RANK_TABLE_FILE come from the environment (test/train_full_8p.sh sets them).
 * CPU / GPU (TensorFlow's own runtime): TF_CONFIG names the workers. Each process starts a
-  tf.train.Server for its task and runs its graph in a session on it; every gradient goes
-  through TensorFlow's collective all-reduce (collective_ops.all_reduce, ring, mean) and the
-  initial variables through collective broadcast_send / broadcast_recv from rank 0, in graph
-  mode, as TF's multi-worker strategy does. That works unchanged on TF 1.15 and on TF 2.x's
-  compat.v1 (a parameter server with SyncReplicasOptimizer would put one more process and a
-  per-step token queue on the path; docs/distributed.md).
+  tf.train.Server for its task and runs its graph in a session on it; the gradients, fused into
+  one vector, go through TensorFlow's collective all-reduce (collective_ops.all_reduce, ring,
+  mean) and the initial variables through collective broadcast_send / broadcast_recv from
+  rank 0, in graph mode, as TF's multi-worker strategy does. That works unchanged on TF 1.15
+  and on TF 2.x's compat.v1 (a parameter server with SyncReplicasOptimizer would put one more
+  process and a per-step token queue on the path; docs/distributed.md).
 
 Rank 0 (the chief) alone writes checkpoints, summaries, config.json and the logs of the
 checkpoint folder and runs validation. The global step counts global steps.
@@ -33,7 +33,7 @@ import threading
 from models.errors import InputError
 
 GROUP_KEY = 1          # one collective group: all workers
-DEFAULT_TIMEOUT = 600  # seconds a training step may wait for the other ranks
+DEFAULT_TIMEOUT = 600  # seconds a collective step may wait for the other ranks (--dist_timeout)
 
 
 class Cluster(object):
@@ -183,25 +183,9 @@ def start(cluster, config):
     return cluster.server.target
 
 
-def device_scope(cluster):
-    """The device block the training graph is built in: this worker's task (backend 'tf')."""
-    import tensorflow.compat.v1 as tf
-    if cluster.backend == 'tf':
-        return tf.device(cluster.task())
-    return _NullScope()
-
-
-class _NullScope(object):
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
 def wrap_optimizer(opt, cluster):
-    """`opt` with gradients averaged over the ranks: NPUDistributedOptimizer on NPU,
-    a collective all-reduce optimizer (TF workers) for TF workers, `opt` itself for one process.
+    """`opt` with gradients averaged over the ranks: NPUDistributedOptimizer on NPU, a
+    collective all-reduce optimizer for TF workers, `opt` itself for one process.
     Wrap before the loss-scale optimizer (device.wrap_optimizer), which takes it inside."""
     if cluster.backend == 'npu':
         from npu_bridge.estimator.npu.npu_optimizer import NPUDistributedOptimizer

@@ -7,6 +7,7 @@
 cur_path=$(cd "$(dirname "$0")/.." && pwd)
 cd "${cur_path}" || exit 2
 export RANK_SIZE=${RANK_SIZE:-8}
+export JOB_ID=${JOB_ID:-10087}  # the HCCL job id the TF Adapter reads (ModelZoo default)
 multi=npu
 source "${cur_path}/test/common.sh"
 parse_launcher_args perf "$@" || exit $?
