@@ -19,6 +19,9 @@ def rank_and_size():
 
 
 def _path(name, call, rank):
+    if not os.environ.get('NPU_STUB_EXCHANGE_DIR'):
+        raise RuntimeError('npu_bridge stand-in: several ranks need $NPU_STUB_EXCHANGE_DIR, a '
+                           'folder they share')
     return os.path.join(os.environ['NPU_STUB_EXCHANGE_DIR'],
                         '%s.%d.%d.npy' % (name.replace('/', '_'), call, rank))
 
