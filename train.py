@@ -20,6 +20,7 @@ Checkpoints, config.json (the model configuration) and modelTst.meta (the infere
 go into --save_ckpt_Dir, where test.py and ckpt_to_pb.py look for them; so do train_log.txt
 (what this script prints, appended across resumes) and, at the end, training_curves.png.
 """
+import argparse
 import glob
 import os
 import re
@@ -30,7 +31,7 @@ import time
 import numpy as np
 
 from models import config as cfgmod
-from models import ckpt, cpu, evaluate, masks, pre_input, presets, report, runlog
+from models import ckpt, cpu, distributed, evaluate, masks, pre_input, presets, report, runlog
 from models.data import h5writer
 from models.errors import (ArgumentParser, InputError, TrainingStopped, bool_flag,
                            exit_on_input_error, str2bool)
@@ -128,6 +129,15 @@ def parse_args(argv):
     p.add_argument('--profiling_dump_path', default='',
                    help='(default <save_ckpt_Dir>/profiling)')
     bool_flag(p, 'autotune', False, 'NPU: tune the operators (auto_tune_mode RL,GA)')
+    # Data-parallel training (models/distributed.py, docs/distributed.md).
+    bool_flag(p, 'distributed', False,
+              'CPU/GPU: train with the workers of $TF_CONFIG (TensorFlow collective all-reduce; '
+              'a TF_CONFIG of several workers turns it on by itself). On Ascend: RANK_SIZE, '
+              'RANK_ID, RANK_TABLE_FILE (test/train_full_8p.sh). --batch_size is per rank')
+    p.add_argument('--dist_timeout', type=int, default=distributed.DEFAULT_TIMEOUT,
+                   help='seconds a training step (or the first broadcast) may wait for the '
+                   'other ranks before the run stops (default %(default)s)')
+    p.add_argument('--dump_weights', default='', help=argparse.SUPPRESS)  # tests: rank<r>.npz
     a = p.parse_args(argv)
     for name in ('batch_size', 'num_epoch', 'checkpoint_period', 'log_every', 'max_to_keep',
                  'Dn', 'Dc', 'nf', 'synthetic_n'):
@@ -165,6 +175,8 @@ def parse_args(argv):
     if a.data_dump_step and not re.match(r'^\d+(-\d+)?(\|\d+(-\d+)?)*$', a.data_dump_step):
         p.error('--data_dump_step takes iterations as 0|5|10 or ranges as 0|3-5, got %r'
                 % a.data_dump_step)
+    if a.dist_timeout < 1:
+        p.error('--dist_timeout must be >= 1, got %d' % a.dist_timeout)
     if a.init_checkpoint and a.continue_training:
         p.error('--init_checkpoint starts a new run from given weights, --continue_training '
                 'resumes one: give one of them')
@@ -231,13 +243,21 @@ def config_dir(a):
     return a.last_checkpoint_dir or a.save_ckpt_Dir
 
 
-def prepare_ckpt_dir(a):
+def prepare_ckpt_dir(a, chief=True):
     """Check --save_ckpt_Dir against --continue_training / --overwrite. Returns
     (saved config or None, folder to resume from or None, our files to remove once the new
     run's inputs have been checked). With --init_checkpoint the saved config is that folder's
     (if it has one): its architecture is the one the weights need. Needs no TensorFlow, so bad
-    input fails fast."""
+    input fails fast. A rank other than the chief (`chief` False) writes and restores nothing:
+    it only reads the saved config (rank 0 restores and broadcasts the weights), and it does
+    not look for our files, which rank 0 may already have written."""
     d = a.save_ckpt_Dir
+    if not chief:
+        src = (a.last_checkpoint_dir or d) if a.continue_training else (
+            config_dir(a) if a.init_checkpoint else None)
+        saved = cfgmod.load(src) if src and (
+            a.continue_training or os.path.isfile(cfgmod.path(src))) else None
+        return saved, None, []
     ours = [p for p in glob.glob(os.path.join(d, CKPT_PREFIX + '-*')) +
             [os.path.join(d, n) for n in ('checkpoint', cfgmod.FILE, META)] if os.path.exists(p)]
     if a.continue_training:
@@ -411,6 +431,15 @@ class Timer(object):
         return 'step_time=%.6f images/sec=%.2f' % (t, batch / t)
 
 
+def dump_weights(sess, weights, folder, rank):
+    """Write the model weights of this rank to <folder>/rank<r>.npz (tests compare ranks)."""
+    if not os.path.isdir(folder):
+        os.makedirs(folder)
+    values = sess.run(weights)
+    np.savez(os.path.join(folder, 'rank%d.npz' % rank),
+             **dict((v.op.name.replace('/', '.'), x) for v, x in zip(weights, values)))
+
+
 def copy_tree(src, dst):
     for root, _, files in os.walk(src):
         out = os.path.join(dst, os.path.relpath(root, src))
@@ -431,7 +460,11 @@ def train(a, log):
     """Train with the parsed flags `a`; `log` (a runlog.Tee) is opened in the checkpoint
     folder once the inputs have been checked."""
     t_start = time.time()
-    saved, resume_dir, stale = prepare_ckpt_dir(a)
+    cluster = distributed.from_env(os.environ, a.distributed)
+    saved, resume_dir, stale = prepare_ckpt_dir(a, cluster.chief)
+    if cluster.distributed and not (a.data_train_dir or a.data_url):
+        raise InputError('several ranks need the training data: give --data_url or '
+                         '--data_train_dir (make_h5data.py --synthetic builds a dataset)')
     train_path, test_path = resolve_data(a)
     scale = label_scale(a, saved)
     data = pre_input.H5Data(train_path, scale)
@@ -441,7 +474,8 @@ def train(a, log):
         raise InputError('%s: test images %s differ from training images %s'
                          % (test_path, test_data.shape, data.shape))
     batches = pre_input.Batches(data, a.batch_size, a.random_seed, True, True, cfg['mask_mode'],
-                                cfg['mask_type'], cfg['acc'], cfg['sample_n'])
+                                cfg['mask_type'], cfg['acc'], cfg['sample_n'],
+                                rank=cluster.rank, ranks=cluster.size)
     spe = batches.steps_per_epoch
     total_steps = spe * a.num_epoch
     if a.train_steps:
@@ -449,27 +483,37 @@ def train(a, log):
     cfg['steps_per_epoch'] = spe
     if spe % a.iterations_per_loop:
         raise InputError('--iterations_per_loop %d does not divide the %d steps per epoch '
-                         '(%d images, batch %d): an epoch must end with a sess.run'
-                         % (a.iterations_per_loop, spe, data.n, a.batch_size))
+                         '(%d images, global batch %d): an epoch must end with a sess.run'
+                         % (a.iterations_per_loop, spe, data.n, a.batch_size * cluster.size))
     if a.init_checkpoint:
         cfg['init_checkpoint'] = os.path.abspath(a.init_checkpoint)
     ckpt_dir = a.save_ckpt_Dir
-    for p in stale:
-        os.remove(p)
-    if not os.path.isdir(ckpt_dir):
-        os.makedirs(ckpt_dir)
-    log.open(os.path.join(ckpt_dir, runlog.FILE))
+    chief = cluster.chief
+    if chief:
+        for p in stale:
+            os.remove(p)
+        if not os.path.isdir(ckpt_dir):
+            os.makedirs(ckpt_dir)
+    # the checkpoint folder's log is rank 0's; the other ranks print to their own stdout
+    log.open(os.path.join(ckpt_dir, runlog.FILE) if chief else os.devnull)
     tf, device, losses, model_tf, pipeline, conv = import_tf()
     restore_from = tf.train.latest_checkpoint(resume_dir) if resume_dir else None
     if resume_dir and not restore_from:
         raise InputError('%s: the checkpoint file names no readable checkpoint' % resume_dir)
-    cfgmod.save(ckpt_dir, cfg)
-    export_inference_meta(tf, model_tf, cfg, ckpt_dir)
+    if chief:
+        cfgmod.save(ckpt_dir, cfg)
+        export_inference_meta(tf, model_tf, cfg, ckpt_dir)
 
     dev = device.detect_device()
     print(device.describe(dev, a.precision_mode))
+    if cluster.backend == 'tf' and dev == 'npu':
+        raise InputError('TF_CONFIG / --distributed are for CPU and GPU workers; on Ascend give '
+                         'RANK_SIZE, RANK_ID and RANK_TABLE_FILE (test/train_full_8p.sh)')
+    print(cluster.describe(a.batch_size))
     loop = a.iterations_per_loop if dev == 'npu' else 1
     npu = npu_session_options(a, dev, loop)
+    if npu is not None:
+        npu.update(distributed.npu_options(cluster))
     grad_policy = cpu.filter_grad_policy(a.conv_grad, dev,
                                          cfg['image_size'][0] * cfg['image_size'][1])
     print('%s; conv filter gradient %s' % (cpu.describe(),
@@ -513,7 +557,10 @@ def train(a, log):
         lr = tf.train.exponential_decay(cfg['learning_rate'], global_step, 1000, 0.98,
                                         staircase=True)
         opt = tf.train.GradientDescentOptimizer(lr)
-    scaled_opt = device.wrap_optimizer(opt, dev, a.precision_mode, cfg['loss_scale_incr_steps'])
+    # gradients averaged over the ranks inside the loss scaling, as the TF Adapter docs nest them
+    opt = distributed.wrap_optimizer(opt, cluster)
+    scaled_opt = device.wrap_optimizer(opt, dev, a.precision_mode, cfg['loss_scale_incr_steps'],
+                                       distributed=cluster.distributed)
     loss_scaling = scaled_opt is not opt
     with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
         if loss_scaling:
@@ -522,13 +569,18 @@ def train(a, log):
         else:
             # apply a step only when loss and gradients are finite, so weights stay good
             grads = opt.compute_gradients(loss)
-            finite = tf.reduce_all(tf.stack([tf.is_finite(loss)] + [
+            # several ranks decide on the averaged gradients alone, the same on every rank
+            checks = [] if cluster.distributed else [tf.is_finite(loss)]
+            finite = tf.reduce_all(tf.stack(checks + [
                 tf.reduce_all(tf.is_finite(g)) for g, _ in grads if g is not None]))
             update = tf.cond(finite, lambda: opt.apply_gradients(grads, global_step), tf.no_op)
     train_op = tf.group(update, name='train_op')
     # the global step after the run: the steps actually applied (a skipped step does not count)
     with tf.control_dependencies([train_op]):
         step_after = global_step.read_value()
+        # the loss logged: the mean over the ranks (= one process's loss over the global batch)
+        loss_mean = distributed.mean_across(loss, cluster)
+    broadcast = distributed.broadcast_variables(tf.global_variables(), cluster)
     val_ph = dict((k, tf.placeholder(tf.float32, name='val_' + k))
                   for k in ('psnr_in', 'psnr_re', 'ssim_in', 'ssim_re', 'cpsnr_in', 'cpsnr_re'))
     panel_ph = tf.placeholder(tf.uint8, [1, h, 4 * w, 1], name='val_panel')
@@ -537,13 +589,14 @@ def train(a, log):
     # relative paths in the checkpoint state file, so a moved or copied folder restores its own
     saver = tf.train.Saver(max_to_keep=a.max_to_keep, save_relative_paths=True)
 
-    sess = tf.Session(config=device.session_config(dev, a.precision_mode, seed_threads=True,
-                                                   npu=npu))
+    config = distributed.session_options(
+        cluster, device.session_config(dev, a.precision_mode, seed_threads=True, npu=npu))
+    sess = tf.Session(distributed.start(cluster, config), config=config)
     sess.run(tf.global_variables_initializer())
     if restore_from:
         ckpt.restore(tf, saver, sess, restore_from, tf.global_variables())
         print('resumed from %s at step %d' % (restore_from, sess.run(global_step)))
-    elif a.init_checkpoint:
+    elif a.init_checkpoint and chief:
         init_from = (ckpt.latest(tf, a.init_checkpoint) if os.path.isdir(a.init_checkpoint)
                      else a.init_checkpoint)
         if not init_from:
@@ -552,13 +605,22 @@ def train(a, log):
         ckpt.restore(tf, tf.train.Saver(weights), sess, init_from, weights)
         print('initialised the model weights from %s; step and optimizer start afresh'
               % init_from)
+    watchdog = distributed.Watchdog(a.dist_timeout, distributed.failure(
+        cluster, 'a collective step waited more than %d s' % a.dist_timeout, ckpt_dir))
+    if broadcast is not None:
+        watchdog.arm()  # the first collective: it waits for every rank to have started
+        sess.run(broadcast)  # rank 0's initial, restored or given weights and step, everywhere
+        watchdog.disarm()
     start_step = int(sess.run(global_step))
     print('[run] start_step=%d' % start_step)  # models.logparse.history: a new run from here
-    writer = tf.summary.FileWriter(ckpt_dir, sess.graph if not restore_from else None)
+    writer = (tf.summary.FileWriter(ckpt_dir, sess.graph if not restore_from else None)
+              if chief else None)
     inputs.initialize(sess, start_step)
     run_op = device.loop_train_op(sess, train_op, dev, loop)
 
     def save(step):
+        if not chief:
+            return
         path = saver.save(sess, os.path.join(ckpt_dir, CKPT_PREFIX), global_step=step,
                           write_meta_graph=False)
         print('saved checkpoint %s' % path)
@@ -590,12 +652,18 @@ def train(a, log):
     try:
         while step < total_steps:
             t0 = time.perf_counter()
+            if cluster.distributed:
+                watchdog.arm()
             try:
-                loss_v, new_step, _ = sess.run([loss, step_after, run_op])
-            except tf.errors.OpError:
+                loss_v, new_step, _ = sess.run([loss_mean, step_after, run_op])
+            except tf.errors.OpError as e:
                 if inputs.errors:  # the input generator failed: report its own error
                     raise inputs.errors[0]
+                if cluster.distributed:
+                    raise TrainingStopped(distributed.failure(cluster, e, ckpt_dir))
                 raise
+            finally:
+                watchdog.disarm()
             dt = time.perf_counter() - t0
             prev, step = step, int(new_step)
             if step - prev < loop:  # some steps of this run were not applied
@@ -621,8 +689,9 @@ def train(a, log):
                 sys.stdout.flush()
                 timer.window = []
                 # built here from the fetched loss: no summary op runs in the training step
-                writer.add_summary(tf.Summary(value=[tf.Summary.Value(
-                    tag='loss', simple_value=float(loss_v))]), step)
+                if writer is not None:
+                    writer.add_summary(tf.Summary(value=[tf.Summary.Value(
+                        tag='loss', simple_value=float(loss_v))]), step)
             saved_now = False
             if a.checkpoint_steps and crossed(prev, step, a.checkpoint_steps) and \
                     step < total_steps:
@@ -634,19 +703,25 @@ def train(a, log):
                       % (epoch, step, np.mean(epoch_losses),
                          Timer.fmt(epoch_times, a.batch_size)))
                 epoch_losses, epoch_times = [], []
-                if test_data is not None:
+                if test_data is not None and chief:
                     validate(epoch, step)
                 if epoch % a.checkpoint_period == 0 and step < total_steps and not saved_now:
                     save(step)
                 sys.stdout.flush()
-        if step > start_step or not tf.train.latest_checkpoint(ckpt_dir):
+        if chief and (step > start_step or not tf.train.latest_checkpoint(ckpt_dir)):
             save(step)
+        if a.dump_weights:
+            dump_weights(sess, weights, a.dump_weights, cluster.rank)
     finally:
-        writer.close()
+        if writer is not None:
+            writer.close()
         sess.close()
     train_time = time.time() - t_train
     print('[done] steps=%d epochs=%.2f train_time=%.1f %s'
           % (step, step / float(spe), train_time, Timer.fmt(timer.total, a.batch_size)))
+    if not chief:
+        print('total time %.1f s' % (time.time() - t_start))
+        return
     curves = report.training_curves(ckpt_dir)
     if curves:
         print('training curves: %s' % curves)

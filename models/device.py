@@ -141,9 +141,12 @@ def session_config(device, precision_mode, seed_threads=False, npu=None):
     return config
 
 
-def wrap_optimizer(opt, device, precision_mode, incr_every_n_steps=None):
+def wrap_optimizer(opt, device, precision_mode, incr_every_n_steps=None, distributed=False):
     """Add loss scaling / mixed precision to `opt` where `precision_mode` lowers precision.
     `incr_every_n_steps` replaces NPU_LOSS_SCALE's (the port preset uses the port's 100).
+    `distributed`: `opt` averages gradients over several NPUs (NPUDistributedOptimizer), so
+    the loss-scale optimizer must agree on overflow across them (is_distributed=True, the TF
+    Adapter docs' form).
 
     Call it outside any tf.control_dependencies block: the NPU loss-scale manager creates
     variables that must not depend on the update ops (TF Adapter docs)."""
@@ -156,7 +159,10 @@ def wrap_optimizer(opt, device, precision_mode, incr_every_n_steps=None):
         settings = dict(NPU_LOSS_SCALE)
         if incr_every_n_steps is not None:
             settings['incr_every_n_steps'] = incr_every_n_steps
-        return NPULossScaleOptimizer(opt, ExponentialUpdateLossScaleManager(**settings))
+        manager = ExponentialUpdateLossScaleManager(**settings)
+        if distributed:
+            return NPULossScaleOptimizer(opt, manager, is_distributed=True)
+        return NPULossScaleOptimizer(opt, manager)
     return tf.train.experimental.enable_mixed_precision_graph_rewrite(opt, loss_scale='dynamic')
 
 

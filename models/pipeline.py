@@ -23,7 +23,8 @@ feed_dict cannot do either.
 The generator reads one batch at a time, so memory stays flat in the file size. The start step
 is fed when the iterator is initialised, so the batch order depends only on (seed, epoch, index),
 never on where training started: a resumed run sees exactly the batches of an uninterrupted one.
-Sharding by rank (several devices) belongs here.
+With several ranks (models/distributed.py) each rank's Batches (rank, ranks) yields its own
+rows of every global batch, so the pipeline itself is the same on every rank.
 """
 import tensorflow.compat.v1 as tf
 

@@ -245,15 +245,27 @@ class Batches(object):
     pad_last (with drop_remainder False): a short last batch is filled up to batch_size rows by
     repeating its first image, so every batch has one shape (the NPU compiles a graph per input
     shape); 'index' lists the real images only, and consumers use the first len(index) rows.
+
+    rank, ranks (data-parallel training, models/distributed.py): `batch_size` is the batch of
+    one rank; a global batch is batch_size * ranks consecutive images of the epoch's order and
+    rank r takes its rows [r * batch_size, (r + 1) * batch_size), so R ranks at batch b see
+    exactly the images one process sees at batch R * b, no image twice in an epoch and none
+    left out beyond the N mod (b * R) remainder. A step is a global step: an epoch is
+    N // (b * R) of them. Needs drop_remainder.
     """
 
     def __init__(self, data, batch_size, seed=0, shuffle=True, drop_remainder=True,
-                 mask_mode='fixed', mask_type='cartesian', acc=4.0, sample_n=8, pad_last=False):
+                 mask_mode='fixed', mask_type='cartesian', acc=4.0, sample_n=8, pad_last=False,
+                 rank=0, ranks=1):
         if batch_size < 1:
             raise InputError('--batch_size must be >= 1, got %d' % batch_size)
-        if drop_remainder and batch_size > data.n:
-            raise InputError('--batch_size %d is larger than the %d images in %s'
-                             % (batch_size, data.n, data.path))
+        if not 0 <= rank < ranks or (ranks > 1 and not drop_remainder):
+            raise ValueError('rank %d of %d ranks (sharding needs drop_remainder)'
+                             % (rank, ranks))
+        if drop_remainder and batch_size * ranks > data.n:
+            raise InputError('--batch_size %d%s is larger than the %d images in %s'
+                             % (batch_size, ' x %d ranks' % ranks if ranks > 1 else '', data.n,
+                                data.path))
         if mask_mode not in ('fixed', 'random'):
             raise InputError('--mask_mode must be fixed or random, got %r' % mask_mode)
         self.data = data
@@ -265,8 +277,11 @@ class Batches(object):
         self.acc = acc
         self.sample_n = sample_n
         self.pad_last = pad_last
+        self.rank = rank
+        self.ranks = ranks
         n = data.n
-        self.steps_per_epoch = n // batch_size if drop_remainder else -(-n // batch_size)
+        step = batch_size * ranks
+        self.steps_per_epoch = n // step if drop_remainder else -(-n // step)
 
     def order(self, epoch):
         if not self.shuffle:
@@ -274,8 +289,10 @@ class Batches(object):
         return np.random.default_rng([self.seed, epoch]).permutation(self.data.n)
 
     def batch(self, epoch, b):
-        """Batch b of epoch e: dict of feature, label, mask arrays and the image indices."""
-        idx = self.order(epoch)[b * self.batch_size:(b + 1) * self.batch_size]
+        """Batch b of epoch e (this rank's share): dict of feature, label, mask arrays and the
+        image indices."""
+        first = (b * self.ranks + self.rank) * self.batch_size  # this rank's rows of batch b
+        idx = self.order(epoch)[first:first + self.batch_size]
         label, mask = self.data.read(idx)
         if self.mask_mode == 'random':
             mask = np.stack([masks_mod.make_mask(self.mask_type, self.data.shape, self.acc,

@@ -11,15 +11,22 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-# Shared by train_full_1p.sh and train_performance_1p.sh: the ModelZoo common arguments, output
-# folders, the synthetic dataset when no data is given, and the ${CaseName}.log key = value report.
+# Shared by the launchers (train_{full,performance}_{1p,8p}.sh, train_full_dist.sh): the ModelZoo
+# common arguments, output folders, the synthetic dataset when no data is given, one train.py
+# per rank, and the ${CaseName}.log key = value report.
+# A multi-rank launcher sets `multi` (npu: HCCL ranks; tf: TensorFlow workers) and RANK_SIZE
+# before calling parse_launcher_args; the 1p launchers run one rank.
 Network="CascadeNet_ID2121_for_TensorFlow"
-export RANK_SIZE=1
+multi=${multi:-}
+[ -z "${multi}" ] && export RANK_SIZE=1
 export RANK_ID=0
 export ASCEND_DEVICE_ID=${ASCEND_DEVICE_ID:-0}
 
 usage() {
-    echo "usage: bash test/$1 [--data_path=DIR] [--output_path=DIR] [--train_epochs=N]"
+    local extra=''
+    [ "${multi}" = npu ] && extra=' [--rank_table_file=FILE]'
+    [ "${multi}" = tf ] && extra=' [--workers=N]'
+    echo "usage: bash test/$1${extra} [--data_path=DIR] [--output_path=DIR] [--train_epochs=N]"
     echo "       [--train_steps=N] [--batch_size=N] [--image_size=N] [--ckpt_path=DIR]"
     echo "       [--precision_mode=allow_fp32_to_fp16|force_fp16|must_keep_origin_dtype|allow_mix_precision]"
     echo "       [--over_dump=True|False] [--over_dump_path=DIR]"
@@ -28,6 +35,11 @@ usage() {
     echo "       [--bind_core=True|False] [--iterations_per_loop=N]"
     echo "env CASCADENET_TRAIN_ARGS: extra train.py flags, e.g. \"--model crnn --nf 16\""
     echo "dump, profiling, autotune and iterations_per_loop act on an Ascend NPU only."
+    [ "${multi}" = npu ] && echo "RANK_SIZE (default 8) ranks, one per device from ASCEND_DEVICE_ID" \
+        "(default 0); the HCCL rank table from --rank_table_file or RANK_TABLE_FILE."
+    [ "${multi}" = tf ] && echo "--workers=N (default 2) local TensorFlow workers on 127.0.0.1" \
+        "(docs/distributed.md: several machines)."
+    return 0
 }
 
 # to_bool NAME VALUE: set NAME to True or False, or print one error line and return 2.
@@ -58,10 +70,16 @@ parse_launcher_args() {
     autotune=False
     bind_core=False
     iterations_per_loop=1
+    rank_table_file=${RANK_TABLE_FILE:-}
+    workers=2
     if [ "${kind}" = perf ]; then train_epochs=1000; train_steps=60; else train_epochs=25; fi
     for para in "$@"; do
         case ${para} in
-            --help|-h) usage "train_${kind}_1p.sh"; return 3 ;;
+            --help|-h) usage "$(basename "$0")"; return 3 ;;
+            --rank_table_file=*) [ "${multi}" = npu ] || { echo "[Error] unknown argument ${para} (see --help)"; return 2; }
+                rank_table_file=${para#*=} ;;
+            --workers=*) [ "${multi}" = tf ] || { echo "[Error] unknown argument ${para} (see --help)"; return 2; }
+                workers=${para#*=} ;;
             --data_path=*) data_path=${para#*=} ;;
             --output_path=*) output_path=${para#*=} ;;
             --train_epochs=*) train_epochs=${para#*=} ;;
@@ -92,8 +110,10 @@ parse_launcher_args() {
         allow_fp32_to_fp16|force_fp16|must_keep_origin_dtype|allow_mix_precision) ;;
         *) echo "[Error] unknown --precision_mode=${precision_mode}"; return 2 ;;
     esac
-    for v in "${train_epochs}" "${batch_size}" "${image_size}" "${iterations_per_loop}" \
-             ${train_steps}; do
+    local counts=("${train_epochs}" "${batch_size}" "${image_size}" "${iterations_per_loop}"
+                  "${workers}" ${train_steps})
+    [ "${multi}" = npu ] && counts+=("${RANK_SIZE}")
+    for v in "${counts[@]}"; do
         case ${v} in ''|*[!0-9]*|0) echo "[Error] expected a positive integer, got '${v}'"; return 2 ;; esac
     done
     for b in over_dump data_dump_flag profiling autotune bind_core; do
@@ -109,6 +129,17 @@ parse_launcher_args() {
     if [ -n "${ckpt_path}" ] && [ ! -e "${ckpt_path}" ] && [ ! -e "${ckpt_path}.index" ]; then
         echo "[Error] --ckpt_path=${ckpt_path}: no such folder or checkpoint"; return 2
     fi
+    if [ "${multi}" = npu ]; then
+        if [ -z "${rank_table_file}" ]; then
+            echo "[Error] no HCCL rank table: give --rank_table_file=FILE or RANK_TABLE_FILE"; return 2
+        elif [ ! -f "${rank_table_file}" ]; then
+            echo "[Error] rank table ${rank_table_file}: no such file"; return 2
+        fi
+        RANK_TABLE_FILE=$(cd "$(dirname "${rank_table_file}")" && pwd)/$(basename "${rank_table_file}")
+        export RANK_TABLE_FILE
+    fi
+    [ "${multi}" = tf ] && export RANK_SIZE=${workers}
+    export RANK_SIZE
     if [ "${bind_core}" = True ] && ! command -v taskset >/dev/null 2>&1; then
         echo "[Error] --bind_core needs taskset (util-linux)"; return 2
     fi
@@ -148,22 +179,29 @@ dump_args() {
     return 0
 }
 
-prepare_output() {
-    start_time=$(date +%s)
-    # CASCADENET_OUTPUT_ROOT / CASCADENET_DATA_ROOT move outputs and the synthetic data
-    # elsewhere (the test suite uses them to keep the checkout clean).
-    output_root=${CASCADENET_OUTPUT_ROOT:-${cur_path}/test/output}
+# rank_output: this device's folder test/output/${ASCEND_DEVICE_ID} (a previous one moved
+# aside) and train log.
+rank_output() {
     out_dir=${output_root}/${ASCEND_DEVICE_ID}
-    if [ -n "${output_path}" ] && [ -e "${output_path}" ] && [ -n "$(ls -A "${output_path}")" ]; then
-        echo "[Error] --output_path=${output_path} is not empty; choose a new folder"; return 2
-    fi
     if [ -e "${out_dir}" ]; then
         backup=${out_dir}.$(date +%Y%m%d-%H%M%S)
         mv "${out_dir}" "${backup}" && echo "previous output moved to ${backup}"
     fi
     mkdir -p "${out_dir}"
-    ckpt_dir=${output_path:-${out_dir}/ckpt}
     train_log=${out_dir}/train_${ASCEND_DEVICE_ID}.log
+}
+
+prepare_output() {
+    start_time=$(date +%s)
+    # CASCADENET_OUTPUT_ROOT / CASCADENET_DATA_ROOT move outputs and the synthetic data
+    # elsewhere (the test suite uses them to keep the checkout clean).
+    output_root=${CASCADENET_OUTPUT_ROOT:-${cur_path}/test/output}
+    if [ -n "${output_path}" ] && [ -e "${output_path}" ] && [ -n "$(ls -A "${output_path}")" ]; then
+        echo "[Error] --output_path=${output_path} is not empty; choose a new folder"; return 2
+    fi
+    rank_output
+    # rank 0's checkpoint folder is the run's (several ranks: rank 0 alone writes it)
+    ckpt_dir=${output_path:-${out_dir}/ckpt}
     test_log=${out_dir}/test_${ASCEND_DEVICE_ID}.log
     if [ -z "${data_path}" ]; then
         data_path=${CASCADENET_DATA_ROOT:-${cur_path}/data}/synthetic${image_size}
@@ -198,7 +236,8 @@ print(','.join(str(x) for x in c[${RANK_ID} * n // ${RANK_SIZE}:(${RANK_ID} + 1)
     fi
 }
 
-run_train() {
+# train_rank: run train.py for this rank (RANK_ID), output in ${train_log}.
+train_rank() {
     set_bind_prefix
     # CASCADENET_TRAIN_ARGS: further train.py flags (split on spaces), e.g. the model
     # (--model crnn) on a dynamic --data_path; the ModelZoo flags above stay as they are.
@@ -207,9 +246,63 @@ run_train() {
         --batch_size "${batch_size}" --num_epoch "${train_epochs}" \
         --precision_mode "${precision_mode}" --save_ckpt_Dir "${ckpt_dir}" \
         "${extra_train_args[@]}" ${CASCADENET_TRAIN_ARGS} > "${train_log}" 2>&1
-    local rc=$?
-    if [ ${rc} -ne 0 ]; then
-        tail -n 3 "${train_log}"; echo "[Error] train.py failed (exit ${rc}), log: ${train_log}"
+}
+
+# local_workers N: N "127.0.0.1:port" addresses, comma-separated, each port free now (chosen by
+# the system; a TF server binds it a few seconds later).
+local_workers() {
+    python3 -c "import socket; s = [socket.socket() for _ in range($1)]; \
+[x.bind(('127.0.0.1', 0)) for x in s]; \
+print(', '.join('\"127.0.0.1:%d\"' % x.getsockname()[1] for x in s))"
+}
+
+# run_ranks: one train.py per rank, in the background, then wait for all. Rank r runs with
+# RANK_ID=r and ASCEND_DEVICE_ID = the first device + r, in test/output/${ASCEND_DEVICE_ID};
+# multi=tf gives each its TF_CONFIG (workers on 127.0.0.1, free ports). Rank 0's folder and
+# log stay current afterwards.
+run_ranks() {
+    local first=${ASCEND_DEVICE_ID} rank_dir0=${out_dir} log0=${train_log} r pids=() logs=()
+    local workers_json=''
+    if [ "${multi}" = tf ]; then
+        workers_json=$(local_workers "${RANK_SIZE}")
+        echo "workers: ${workers_json}"
+    fi
+    for ((r = 0; r < RANK_SIZE; r++)); do
+        export RANK_ID=${r} ASCEND_DEVICE_ID=$((first + r))
+        [ "${r}" -gt 0 ] && rank_output
+        [ "${multi}" = tf ] && export TF_CONFIG="{\"cluster\": {\"worker\": [${workers_json}]}, \"task\": {\"type\": \"worker\", \"index\": ${r}}}"
+        train_rank &
+        pids+=($!)
+        logs+=("${train_log}")
+        echo "rank ${r}: device ${ASCEND_DEVICE_ID}, pid $!, log ${train_log}"
+    done
+    unset TF_CONFIG
+    rank_logs=("${logs[@]}")
+    local rc=0 this
+    for ((r = 0; r < RANK_SIZE; r++)); do
+        wait "${pids[r]}"; this=$?
+        if [ ${this} -ne 0 ]; then
+            tail -n 3 "${logs[r]}"
+            echo "[Error] train.py rank ${r} failed (exit ${this}), log: ${logs[r]}"
+            rc=${this}
+        fi
+    done
+    export RANK_ID=0 ASCEND_DEVICE_ID=${first}
+    out_dir=${rank_dir0}
+    train_log=${log0}
+    return ${rc}
+}
+
+run_train() {
+    local rc
+    if [ -n "${multi}" ]; then
+        run_ranks; rc=$?
+    else
+        rank_logs=("${train_log}")
+        train_rank; rc=$?
+        if [ ${rc} -ne 0 ]; then
+            tail -n 3 "${train_log}"; echo "[Error] train.py failed (exit ${rc}), log: ${train_log}"
+        fi
     fi
     [ -f "${ckpt_dir}/training_curves.png" ] && echo "training curves: ${ckpt_dir}/training_curves.png"
     return ${rc}
@@ -225,6 +318,16 @@ report_results() {
     DeviceType=$(uname -m)
     CaseName=${Network}${name_bind}_bs${BatchSize}_${RANK_SIZE}p_${suffix}
     ActualFPS=$(get ActualFPS)
+    if [ "${RANK_SIZE}" -gt 1 ]; then
+        # the total: the sum over ranks of each rank's images/sec (per-rank batch / its step
+        # time); ms/step stays rank 0's
+        local fps_each=() l
+        for l in "${rank_logs[@]}"; do
+            fps_each+=("$(python3 -m models.logparse "${l}" | awk -F' = ' '$1 == "ActualFPS" {print $2}')")
+        done
+        ActualFPS=$(printf '%s\n' "${fps_each[@]}" | awk '{s += $1} END {printf "%.2f", s}')
+        echo "images/sec per rank: ${fps_each[*]} (ActualFPS: their sum)"
+    fi
     # ms per step, the unit the other ModelZoo models report (BatchSize*1000/FPS there)
     TrainingTime=$(get StepTime)
     [ -n "${TrainingTime}" ] && TrainingTime=$(awk -v t="${TrainingTime}" 'BEGIN {printf "%.2f", t * 1000}')
