@@ -293,6 +293,27 @@ run_ranks() {
     return ${rc}
 }
 
+# run_test: test.py on the test set with the checkpoint of this run (panels and report.html);
+# its log is ${test_log}. Returns test.py's exit code after one [Error] line on failure.
+run_test() {
+    python3 "${cur_path}/test.py" --data_url "${data_path}" --batch_size "${batch_size}" \
+        --save_ckpt_Dir "${ckpt_dir}" --plot --report > "${test_log}" 2>&1
+    local rc=$?
+    if [ ${rc} -ne 0 ]; then
+        tail -n 3 "${test_log}"; echo "[Error] test.py failed (exit ${rc}), log: ${test_log}"
+        return ${rc}
+    fi
+    echo "test report: ${ckpt_dir}/test_results/report.html"
+}
+
+# check_timed_steps: a performance run must have timed steps past train.py's warm-up.
+check_timed_steps() {
+    if ! grep -q '^\[done\] .*images/sec=[0-9]' "${train_log}"; then
+        echo "[Error] no timed steps in ${train_log}: raise --train_steps above the warm-up steps"
+        return 2
+    fi
+}
+
 run_train() {
     local rc
     if [ -n "${multi}" ]; then

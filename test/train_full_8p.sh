@@ -30,12 +30,5 @@ parse_launcher_args full "$@" || exit $?
 prepare_output || exit $?
 
 run_train || exit $?
-python3 "${cur_path}/test.py" --data_url "${data_path}" --batch_size "${batch_size}" \
-    --save_ckpt_Dir "${ckpt_dir}" --plot --report > "${test_log}" 2>&1
-test_rc=$?
-if [ ${test_rc} -ne 0 ]; then
-    tail -n 3 "${test_log}"; echo "[Error] test.py failed (exit ${test_rc}), log: ${test_log}"
-    exit ${test_rc}
-fi
-echo "test report: ${ckpt_dir}/test_results/report.html"
+run_test || exit $?
 report_results acc

@@ -28,8 +28,5 @@ prepare_output || exit $?
 test_log=''  # no test pass in a performance run
 
 run_train || exit $?
-if ! grep -q '^\[done\] .*images/sec=[0-9]' "${train_log}"; then
-    echo "[Error] no timed steps in ${train_log}: raise --train_steps above the warm-up steps"
-    exit 2
-fi
+check_timed_steps || exit $?
 report_results perf
