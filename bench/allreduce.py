@@ -42,6 +42,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+from models import cpu  # noqa: E402
+
 
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -55,14 +57,6 @@ def parse_args(argv):
     p.add_argument('--worker', type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument('--workers', default='', help=argparse.SUPPRESS)
     return p.parse_args(argv)
-
-
-def cpu_model():
-    with open('/proc/cpuinfo') as f:
-        for line in f:
-            if line.startswith('model name'):
-                return line.split(':', 1)[1].strip()
-    return 'unknown CPU'
 
 
 def build_step(tf, a, cluster):
@@ -162,7 +156,7 @@ def main(argv=None):
     import tensorflow as tf_pkg
     workers = ','.join('127.0.0.1:%d' % p for p in free_ports(2))
     print('cpu: %s, %d cores; load average %s; TensorFlow %s'
-          % (cpu_model(), os.cpu_count(), ' '.join('%.2f' % x for x in os.getloadavg()),
+          % (cpu.cpu_model(), os.cpu_count(), ' '.join('%.2f' % x for x in os.getloadavg()),
              tf_pkg.__version__))
     print('model D%d-C%d nf=%d, batch %d per worker, %dx%d; 2 workers on 127.0.0.1; %d rounds '
           'x %d steps per block' % (a.nd, a.nc, a.nf, a.batch, a.size, a.size, a.rounds,

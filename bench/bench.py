@@ -254,18 +254,6 @@ def median_time(fn, steps, warmup):
     return statistics.median(times)
 
 
-def cpu_model():
-    """The CPU's model name (as lscpu prints it), from /proc/cpuinfo."""
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except IOError:
-        pass
-    return 'unknown CPU'
-
-
 def input_compare(tf, config, a, cfg, batches):
     """Wall and CPU time per training step with train.py's tf.data input (TrainInput) and with
     the feed_dict input it replaced (Batches + Prefetch thread): the same model, optimizer and
@@ -574,7 +562,7 @@ def main(argv=None):
           % (a.nd, a.nc, a.nf, a.size, a.size, a.batch, a.steps,
              'wall clock' if a.clock == 'wall' else 'CPU time: rates per CPU-second', a.warmup,
              config.intra_op_parallelism_threads, config.inter_op_parallelism_threads,
-             os.cpu_count(), cpu_model(), tf.__version__,
+             os.cpu_count(), cpu.cpu_model(), tf.__version__,
              ' '.join('%.2f' % v for v in os.getloadavg())))
 
     cfg = {'Dn': a.nd, 'Dc': a.nc, 'nf': a.nf, 'dc_mode': 'hard', 'batch_norm': False,
