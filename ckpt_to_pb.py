@@ -28,8 +28,7 @@ import os
 import sys
 
 from models import ckpt as ckpt_mod
-from models import config as cfgmod
-from models import presets
+from models import flags
 from models.errors import ArgumentParser, InputError, bool_flag, exit_on_input_error
 from models.tfv1 import tf_v1
 
@@ -42,73 +41,71 @@ def parse_args(argv):
                    help='input size fixed in the graph (default: the training size)')
     p.add_argument('--batch', type=int, default=1, help='batch size fixed in the graph')
     p.add_argument('--soc_version', default='Ascend310', help='for the printed ATC command')
-    p.add_argument('--preset', default=None, choices=presets.NAMES,
-                   help='for a folder without config.json (the port\'s checkpoints): the model '
-                   'to build, with --Dn/--Dc/--nf and --image_size')
-    p.add_argument('--Dn', type=int, default=None, help='with --preset, no config.json')
-    p.add_argument('--Dc', type=int, default=None, help='with --preset, no config.json')
-    p.add_argument('--nf', type=int, default=None, help='with --preset, no config.json')
+    flags.add_model_flags(p, saved=True)
     bool_flag(p, 'overwrite', False, 'replace an existing --output')
     a = p.parse_args(argv)
+    flags.check_model_flags(p, a)
     if a.batch < 1:
         p.error('--batch must be >= 1')
-    if a.image_size is not None and (len(a.image_size) > 2 or min(a.image_size) < 1):
-        p.error('--image_size takes one or two positive integers (H [W])')
     return a
 
 
-@exit_on_input_error
-def main(argv=None):
-    a = parse_args(sys.argv[1:] if argv is None else argv)
+def load(a):
+    """The model's Config; for a folder without config.json (the port's checkpoints) the
+    --preset model with --image_size."""
     d = a.save_ckpt_Dir
-    given = {'preset': a.preset, 'Dn': a.Dn, 'Dc': a.Dc, 'nf': a.nf}
-    cfg, from_file = cfgmod.load_or_preset(d, a.preset, given)
-    if from_file:
-        cfgmod.resolve_arch(given, cfg, cfgmod.path(d))
-    elif a.image_size is None:
+    cfg, from_file = ckpt_mod.load_model_config(d, a.preset, flags.given(a, flags.MODEL_KEYS),
+                                                flags.image_size(a))
+    if not from_file and a.image_size is None:
         raise InputError('%s has no %s: give --image_size H [W], the size to fix in the graph'
-                         % (d, cfgmod.FILE))
-    else:
-        cfg['image_size'] = [a.image_size[0], a.image_size[-1]]
+                         % (d, 'config.json'))
     if os.path.exists(a.output) and not a.overwrite:
         raise InputError('--output %s: file exists; pass --overwrite to replace it' % a.output)
     out_dir = os.path.dirname(a.output)
     if out_dir and not os.path.isdir(out_dir):
         raise InputError('--output %s: folder %s does not exist' % (a.output, out_dir))
-    tf = tf_v1()
-    from models import export
-    ckpt = ckpt_mod.latest(tf, d)
-    if not ckpt:
-        raise InputError('%s: no checkpoint (expected model-<step>.index and a checkpoint file)'
-                         % d)
-    h, w = (a.image_size[0], a.image_size[-1]) if a.image_size else cfg['image_size']
+    return cfg
 
-    graph_def = export.freeze(cfg, ckpt, a.batch, h, w)
-    export.save_pb(graph_def, a.output)
-    graph = export.import_graph(graph_def, a.output)
-    ins, outs = export.inputs(graph), export.outputs(graph)
-    print('froze %s (%s nf=%d) -> %s: %d nodes, %d KB'
-          % (ckpt, cfgmod.model_name(cfg), cfg['nf'], a.output, len(graph_def.node),
-             os.path.getsize(a.output) // 1024))
-    for tag, ts in (('input', ins), ('output', outs)):
-        for t in ts:
-            print('  %s %s %s %s' % (tag, t.name, t.dtype, t.shape))
-    if (h, w) != tuple(cfg['image_size']):
+
+def print_commands(a, cfg, export, ins, h, w):
+    """The ATC and msame commands for the frozen graph, and notes on its shapes."""
+    if (h, w) != tuple(cfg.image_size):
         print('note: fixed to %dx%d; the model was trained on %dx%d images'
-              % (h, w, cfg['image_size'][0], cfg['image_size'][1]))
+              % (h, w, cfg.image_size[0], cfg.image_size[1]))
     om = os.path.splitext(os.path.basename(a.output))[0] + '_om'
     print('ATC command:')
     print('  ' + export.atc_command(a.output, ins, a.soc_version, om))
     print('msame command (inputs from image_to_bin.py, in graph input order):')
     print('  ' + export.msame_command(om + '.om', ['bins/' + t.name for t in ins], 'msame_out'))
-    if cfgmod.is_dynamic(cfg):
+    if cfg.dynamic:
         # Conv3D's TF layout is NDHWC; whether ATC wants --input_format=NDHWC for this graph
         # (5-D feature, 4-D mask) has not been tried on a CANN install here.
         print('note: dynamic model, T=%d frames fixed in the graph; ATC may need '
-              '--input_format=NDHWC for the 5-D input (not verified)' % cfg['frames'])
+              '--input_format=NDHWC for the 5-D input (not verified)' % cfg.frames)
     if a.batch > 1:
         print('note: with --batch %d each msame input file must hold %d images; image_to_bin.py '
               'writes one image per file' % (a.batch, a.batch))
+
+
+@exit_on_input_error
+def main(argv=None):
+    a = parse_args(sys.argv[1:] if argv is None else argv)
+    cfg = load(a)
+    tf = tf_v1()
+    from models import export
+    found = ckpt_mod.require_latest(tf, a.save_ckpt_Dir)
+    h, w = flags.image_size(a) or cfg.image_size
+    graph_def = export.freeze(cfg, found, a.batch, h, w)
+    export.save_pb(graph_def, a.output)
+    graph = export.import_graph(graph_def, a.output)
+    ins, outs = export.inputs(graph), export.outputs(graph)
+    print('froze %s (%s nf=%d) -> %s: %d nodes, %d KB'
+          % (found, cfg.name, cfg.nf, a.output, len(graph_def.node),
+             os.path.getsize(a.output) // 1024))
+    for tag, ts in (('input', ins), ('output', outs)):
+        for t in ts:
+            print('  %s %s %s %s' % (tag, t.name, t.dtype, t.shape))
+    print_commands(a, cfg, export, ins, h, w)
     return a.output
 
 

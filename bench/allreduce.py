@@ -47,8 +47,8 @@ from models import cpu  # noqa: E402
 
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--nd', type=int, default=5)
-    p.add_argument('--nc', type=int, default=5)
+    p.add_argument('--nd', dest='Dn', type=int, default=5, help='conv layers per cascade (Dn)')
+    p.add_argument('--nc', dest='Dc', type=int, default=5, help='cascades (Dc)')
     p.add_argument('--nf', type=int, default=64)
     p.add_argument('--size', type=int, default=64)
     p.add_argument('--batch', type=int, default=4)
@@ -60,22 +60,20 @@ def parse_args(argv):
 
 
 def build_step(tf, a, cluster):
-    """(train op, loss, variables) of the model on constant inputs; gradients averaged over
-    `cluster`'s ranks (models.distributed.wrap_optimizer) when it has several."""
+    """(train op, loss, variables) of train.py's step (models.step) on constant inputs;
+    gradients averaged over `cluster`'s ranks (models.distributed.wrap_optimizer) when it has
+    several."""
     import numpy as np
-    from models import distributed, model_tf
+    from models import step as stepmod
+    from models.config import Config
     rng = np.random.RandomState(0)
     shape = [a.batch, a.size, a.size]
     feature = tf.constant(rng.randn(*shape + [2]).astype('float32'))
     label = tf.constant(rng.randn(*shape + [2]).astype('float32'))
     mask = tf.constant((rng.rand(*shape) < 0.25).astype('float32'))
-    cfg = {'model': 'static', 'Dn': a.nd, 'Dc': a.nc, 'nf': a.nf, 'dc_mode': 'hard',
-           'batch_norm': False, 'share_weights': False, 'preset': 'paper'}
-    pred = model_tf.model_from_config(feature, mask, True, cfg)['dc%d' % a.nc]
-    loss = tf.reduce_mean(tf.square(pred - label))
-    weights = model_tf.model_variables()  # before Adam adds its slots
-    opt = distributed.wrap_optimizer(tf.train.AdamOptimizer(1e-3), cluster)
-    return opt.minimize(loss), loss, weights
+    cfg = Config(Dn=a.Dn, Dc=a.Dc, nf=a.nf, random_seed=0, image_size=[a.size, a.size])
+    step = stepmod.build(cfg, feature, mask, label, cluster=cluster)
+    return step.train_op, step.loss, step.weights
 
 
 def timed(sess, op, steps):
@@ -159,7 +157,7 @@ def main(argv=None):
           % (cpu.cpu_model(), os.cpu_count(), ' '.join('%.2f' % x for x in os.getloadavg()),
              tf_pkg.__version__))
     print('model D%d-C%d nf=%d, batch %d per worker, %dx%d; 2 workers on 127.0.0.1; %d rounds '
-          'x %d steps per block' % (a.nd, a.nc, a.nf, a.batch, a.size, a.size, a.rounds,
+          'x %d steps per block' % (a.Dn, a.Dc, a.nf, a.batch, a.size, a.size, a.rounds,
                                     a.steps))
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3')
     cmd = [sys.executable, os.path.abspath(__file__)] + (argv if argv is not None

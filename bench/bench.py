@@ -86,8 +86,9 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--batch', type=int, default=4)
     p.add_argument('--size', type=int, default=256)
-    p.add_argument('--nd', type=int, default=5, help='conv layers per cascade')
-    p.add_argument('--nc', type=int, default=5, help='cascades')
+    # the peer's flag names; Dn and Dc everywhere else
+    p.add_argument('--nd', dest='Dn', type=int, default=5, help='conv layers per cascade (Dn)')
+    p.add_argument('--nc', dest='Dc', type=int, default=5, help='cascades (Dc)')
     p.add_argument('--nf', type=int, default=64)
     p.add_argument('--steps', type=int, default=3, help='timed steps per measurement')
     p.add_argument('--warmup', type=int, default=1, help='untimed steps before each measurement')
@@ -262,7 +263,7 @@ def input_compare(tf, config, a, cfg, batches):
     machine's load falls on both. Blocks, not single steps alternated: each input's background
     work (reading and undersampling the next batches) then falls in its own block.
     Returns {'tf.data': [(wall, cpu) per block], 'feed_dict': [...]}, seconds per step."""
-    from models import model_tf, pipeline
+    from models import pipeline, step as stepmod
 
     def build(use_pipeline):
         graph = tf.Graph()
@@ -272,12 +273,9 @@ def input_compare(tf, config, a, cfg, batches):
             if inputs is not None:
                 f, l, m = inputs.feature, inputs.label, inputs.mask
             else:
-                shape = [None, a.size, a.size]
-                f, l = (tf.placeholder(tf.float32, shape + [2]) for _ in range(2))
-                m = tf.placeholder(tf.float32, shape)
-            pred = model_tf.model_from_config(f, m, True, cfg)['dc%d' % a.nc]
-            loss = tf.reduce_mean(tf.square(pred - l))
-            fetches = [loss, tf.train.AdamOptimizer(1e-3).minimize(loss)]
+                f, l, m = step_inputs(tf, [None, a.size, a.size])
+            step = stepmod.build(cfg, f, m, l)
+            fetches = [step.loss, step.train_op]
             sess = tf.Session(graph=graph, config=config)
             sess.run(tf.global_variables_initializer())
             if inputs is not None:
@@ -369,32 +367,43 @@ def conv_op_rates(tf, config, a, cin, cout, steps):
 ORDER = ['fwd', 'grad-input'] + ['grad-filter ' + i for i in cpu.FILTER_GRAD_IMPLS]
 
 
-def training_session(tf, model_tf, cfg, a, config, policy, with_dc):
-    """A fresh graph and session training the model as train.py does (Adam on the MSE), its
-    convs built with the filter gradients of `policy`. Returns (session, (feature, label,
-    mask) placeholders, the [loss, train_op] fetch, the DC-only gradient or None)."""
-    from models.nets import conv
+def step_inputs(tf, shape):
+    """Placeholders (feature, label, mask) of `shape` = [N(, T), H, W] for the training step."""
+    return (tf.placeholder(tf.float32, shape + [2], name='feature'),
+            tf.placeholder(tf.float32, shape + [2], name='label'),
+            tf.placeholder(tf.float32, shape, name='mask'))
+
+
+def training_graph(tf, cfg, shape, policy=None):
+    """A fresh graph with train.py's training step (models.step: loss, optimizer, finite-step
+    guard) of `cfg` on placeholders of `shape`, convs built with the filter gradients of
+    `policy`. Returns (graph, (feature, label, mask), TrainStep)."""
+    from models import step as stepmod
     g = tf.Graph()
     with g.as_default():
         tf.set_random_seed(0)
-        feature = tf.placeholder(tf.float32, [None, a.size, a.size, 2], name='feature')
-        label = tf.placeholder(tf.float32, [None, a.size, a.size, 2], name='label')
-        mask = tf.placeholder(tf.float32, [None, a.size, a.size], name='mask')
-        with conv.filter_gradient(policy):
-            pred = model_tf.model_from_config(feature, mask, True, cfg)['dc%d' % a.nc]
-        loss = tf.reduce_mean(tf.square(pred - label))
-        train_op = tf.train.AdamOptimizer(1e-3).minimize(loss)
+        feature, label, mask = step_inputs(tf, shape)
+        step = stepmod.build(cfg, feature, mask, label, grad_policy=policy)
+    return g, (feature, label, mask), step
+
+
+def training_session(tf, model_tf, cfg, a, config, policy, with_dc):
+    """A session training the model with train.py's step, its convs built with the filter
+    gradients of `policy`. Returns (session, (feature, label, mask) placeholders, the
+    [loss, train_op] fetch, the DC-only gradient or None)."""
+    g, (feature, label, mask), step = training_graph(tf, cfg, [None, a.size, a.size], policy)
+    with g.as_default():
         dc_grad = None
         if with_dc:
             with tf.variable_scope('dc_only'):
                 k0 = model_tf.sampled_kspace(feature, mask)
                 x = feature
-                for _ in range(a.nc):
+                for _ in range(a.Dc):
                     x = model_tf.data_consistency(x, k0, mask)
                 dc_grad = tf.gradients(tf.reduce_sum(x), feature)[0]
         sess = tf.Session(graph=g, config=config)
         sess.run(tf.global_variables_initializer())
-    return sess, (feature, label, mask), [loss, train_op], dc_grad
+    return sess, (feature, label, mask), [step.loss, step.train_op], dc_grad
 
 
 def dynamic_conv_flops(cfg, size, frames):
@@ -435,14 +444,14 @@ def cine_batch(batch, frames, size):
 
 def dynamic_cfgs(a):
     """(name, model configuration) of CRNN-MRI and, with --compare, the two dynamic cascades."""
-    base = {'Dn': a.nd, 'Dc': a.nc, 'nf': a.nf, 'dc_mode': 'hard', 'batch_norm': False,
+    base = {'Dn': a.Dn, 'Dc': a.Dc, 'nf': a.nf, 'dc_mode': 'hard', 'batch_norm': False,
             'random_seed': 0, 'image_size': [a.size, a.size], 'frames': a.frames}
-    out = [('CRNN-MRI nd=%d nc=%d' % (a.nd, a.nc),
-            dict(base, model='crnn', share_weights=True))]
+    out = [('CRNN-MRI nd=%d nc=%d' % (a.Dn, a.Dc),
+            dict(base, model='crnn', share_weights=True, adam_beta1=0.5))]
     if a.compare:
-        out += [('D%d-C%d(S)' % (a.nd, a.nc), dict(base, model='dynamic', share_weights=False,
+        out += [('D%d-C%d(S)' % (a.Dn, a.Dc), dict(base, model='dynamic', share_weights=False,
                                                     frame_dist=[0, 1, 2, 3, 4])),
-                ('D%d-C%d 3D' % (a.nd, a.nc), dict(base, model='dynamic', share_weights=False,
+                ('D%d-C%d 3D' % (a.Dn, a.Dc), dict(base, model='dynamic', share_weights=False,
                                                    frame_dist=[]))]
     return out
 
@@ -451,26 +460,16 @@ def dynamic_session(tf, config, cfg, a, data):
     """A session training `cfg` (Adam, MSE) on the constant batch: (session, run_step,
     parameters, conv FLOPs per step). Its 2-D convs take the filter gradient of the first
     --conv_grad setting, as train.py would."""
-    from models import model_tf
-    from models.nets import conv
     policy = cpu.filter_grad_policy(a.conv_grad[0], pixels=a.size * a.size)
-    g = tf.Graph()
+    g, (feature, label, mask), step = training_graph(
+        tf, cfg, [a.batch, a.frames, a.size, a.size], policy)
     with g.as_default():
-        tf.set_random_seed(0)
-        shape = [a.batch, a.frames, a.size, a.size]
-        feature = tf.placeholder(tf.float32, shape + [2])
-        label = tf.placeholder(tf.float32, shape + [2])
-        mask = tf.placeholder(tf.float32, shape)
-        with conv.filter_gradient(policy):
-            pred = model_tf.model_from_config(feature, mask, True, cfg)['dc%d' % a.nc]
-        loss = tf.reduce_mean(tf.square(pred - label))
-        train_op = tf.train.AdamOptimizer(1e-3).minimize(loss)
         params = sum(int(np.prod(v.shape.as_list())) for v in tf.trainable_variables())
         sess = tf.Session(graph=g, config=config)
         sess.run(tf.global_variables_initializer())
     feed = {feature: data[0], label: data[1], mask: data[2]}
     flops = a.batch * dynamic_conv_flops(cfg, a.size, a.frames)[1]
-    return sess, lambda: sess.run([loss, train_op], feed), params, flops
+    return sess, lambda: sess.run([step.loss, step.train_op], feed), params, flops
 
 
 def dynamic_inference(tf, config, cfg, a, data):
@@ -488,7 +487,7 @@ def bench_crnn(a, tf, config):
     dynamic cascades' in the same run, their timed blocks interleaved)."""
     print('config: %d frames of %dx%d, batch %d, nd=%d nc=%d nf=%d, %d timed steps (median), '
           '%d warm-up, %d repeats; %d CPUs, load average %s'
-          % (a.frames, a.size, a.size, a.batch, a.nd, a.nc, a.nf, a.steps, a.warmup,
+          % (a.frames, a.size, a.size, a.batch, a.Dn, a.Dc, a.nf, a.steps, a.warmup,
              a.repeats, os.cpu_count(), ' '.join('%.2f' % v for v in os.getloadavg())))
     mm_before = matmul_gflops(tf, config)
     data = cine_batch(a.batch, a.frames, a.size)
@@ -529,7 +528,7 @@ def bench_crnn(a, tf, config):
 
 def run_peer(a):
     cmd = [sys.executable, a.peer_script, '--batch', str(a.batch), '--size', str(a.size),
-           '--nd', str(a.nd), '--nc', str(a.nc), '--nf', str(a.nf), '--steps', str(a.steps)]
+           '--nd', str(a.Dn), '--nc', str(a.Dc), '--nf', str(a.nf), '--steps', str(a.steps)]
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        universal_newlines=True)
     if r.returncode != 0:
@@ -538,42 +537,26 @@ def run_peer(a):
     return (float(kv['train_s_per_step']), float(kv['infer_s_per_image'])), ''
 
 
-def main(argv=None):
-    a = parse_args(sys.argv[1:] if argv is None else argv)
-    if a.rss_child:
-        rss_child(a.rss_child, a.batch)
-        return 0
-    if a.isa_cap:
-        cap_isa(a.isa_cap)
-    global clock
-    clock = CLOCK[a.clock]
-    import tensorflow.compat.v1 as tf
-    tf.disable_v2_behavior()
-    from models import model_tf
+def static_config(a):
+    """The Config of the 2-D D{nd}-C{nc} cascade this run times (paper preset, Adam)."""
+    from models.config import Config
+    return Config(Dn=a.Dn, Dc=a.Dc, nf=a.nf, random_seed=0, image_size=[a.size, a.size],
+                  batch_size=a.batch)
 
-    print('%s; TensorFlow %s' % (cpu.describe(), tf.VERSION))
-    print('oneDNN conv kernels (ONEDNN_VERBOSE, child process): %s' % onednn_kernels())
-    config = session_config(a)
-    if a.model == 'crnn':
-        return bench_crnn(a, tf, config)
+
+def print_config(a, tf, config):
     print('config: D%d-C%d nf=%d, %dx%d, batch %d, %d timed steps (median, %s), %d warm-up; '
           'threads intra=%d inter=%d (0 = TF default); %d CPUs (%s), TensorFlow %s, '
           'load average %s'
-          % (a.nd, a.nc, a.nf, a.size, a.size, a.batch, a.steps,
+          % (a.Dn, a.Dc, a.nf, a.size, a.size, a.batch, a.steps,
              'wall clock' if a.clock == 'wall' else 'CPU time: rates per CPU-second', a.warmup,
              config.intra_op_parallelism_threads, config.inter_op_parallelism_threads,
              os.cpu_count(), cpu.cpu_model(), tf.__version__,
              ' '.join('%.2f' % v for v in os.getloadavg())))
 
-    cfg = {'Dn': a.nd, 'Dc': a.nc, 'nf': a.nf, 'dc_mode': 'hard', 'batch_norm': False,
-           'share_weights': False, 'random_seed': 0, 'image_size': [a.size, a.size]}
-    tmp = tempfile.mkdtemp(prefix='bench_')
-    h5 = os.path.join(tmp, 'train.hdf5')
-    n_img = a.batch * (a.steps + a.warmup) * a.repeats + a.batch
-    write_h5(h5, n_img, a.size)
-    data = pre_input.H5Data(h5)
-    batches = pre_input.Batches(data, a.batch, seed=0)
-    times = input_compare(tf, config, a, cfg, batches)
+
+def report_input(times, a):
+    """The tf.data vs feed_dict line of input_compare's times."""
     wall = dict((k, statistics.median(w for w, _ in v)) for k, v in times.items())
     cpu_s = dict((k, statistics.median(c for _, c in v)) for k, v in times.items())
     ratios = [d[0] / f[0] for d, f in zip(times['tf.data'], times['feed_dict'])]
@@ -585,19 +568,16 @@ def main(argv=None):
              1e3 * wall['feed_dict'], 1e3 * cpu_s['feed_dict'],
              wall['tf.data'] / wall['feed_dict'], statistics.median(ratios),
              np.percentile(ratios, 25), np.percentile(ratios, 75), os.getloadavg()[0]))
-    if a.input_only:
-        data.close()
-        os.remove(h5)
-        os.rmdir(tmp)
-        return 0
-    mm_before = matmul_gflops(tf, config)
-    const = batches.batch(0, 0)
 
-    def feed(ph, b):
-        return {ph[0]: b['feature'], ph[1]: b['label'], ph[2]: b['mask']}
 
-    # One training graph and session per --conv_grad setting; the first also times the
-    # FFT / data-consistency work alone (nc DC layers, forward + backward).
+def feed(ph, b):
+    return {ph[0]: b['feature'], ph[1]: b['label'], ph[2]: b['mask']}
+
+
+def time_training(tf, model_tf, config, a, cfg, batches, const):
+    """One training graph and session per --conv_grad setting, their steps interleaved; the
+    first also times HDF5 input and the FFT / data-consistency work alone (nc DC layers,
+    forward + backward). Returns (runs, HDF5 step times, DC seconds per step)."""
     runs = []
     for i, setting in enumerate(a.conv_grad):
         policy = cpu.filter_grad_policy(setting, pixels=a.size * a.size)
@@ -618,22 +598,19 @@ def main(argv=None):
         stream.close()
     for r in runs:
         r['step'] = statistics.median(r['times'])
-    step = first['step']
-    step_h5 = statistics.median(t_h5)
     t_dc = median_time(lambda: first['sess'].run(first['dc_grad'], const_feed[0]), a.steps, 1)
     for r in runs:
         r['sess'].close()
-    # The matmul rate is measured before and after the training blocks and averaged, so that
-    # a change in the load from other processes affects both sides of the ratio alike.
-    mm_after = matmul_gflops(tf, config)
-    mm = 0.5 * (mm_before + mm_after)
-    print('matmul float32 2048^3: %.1f GFLOP/s (%.1f before, %.1f after the training steps)'
-          % (mm, mm_before, mm_after))
+    return runs, t_h5, t_dc
 
+
+def report_training(a, runs, mm):
+    """Images/sec and achieved conv GFLOP/s of each --conv_grad setting. Returns the conv
+    FLOPs of one step."""
     # x3: forward, grad-input, grad-filter; less the first layer's grad-input in cascade 1,
     # which TF never computes (its input is the placeholder; 0.07 % of the total at nf=64).
     first_grad_input = 2.0 * a.size * a.size * 9 * 2 * a.nf
-    flops_step = (3.0 * conv_flops_per_image(a.size, a.nd, a.nc, a.nf)
+    flops_step = (3.0 * conv_flops_per_image(a.size, a.Dn, a.Dc, a.nf)
                   - first_grad_input) * a.batch
     print('conv work: %.1f GFLOP/step' % (flops_step / 1e9))
     for r in runs:
@@ -645,12 +622,16 @@ def main(argv=None):
     if len(runs) > 1:
         print('  step time / first setting\'s, per repeat: %s' % '; '.join(
             '%s %s' % (r['setting'], ' '.join('%.2f' % (t / t0) for t, t0 in
-                                              zip(r['times'], first['times'])))
+                                              zip(r['times'], runs[0]['times'])))
             for r in runs[1:]))
-    # Each conv op timed alone at the same shapes; their sum, over the layers and cascades
-    # of the model, is what the step would take if nothing but convolutions ran (with the
-    # first setting's filter gradient).
-    layers = [(2, a.nf)] + [(a.nf, a.nf)] * (a.nd - 2) + [(a.nf, 2)]
+    return flops_step
+
+
+def report_conv_ops(tf, config, a, first, mm):
+    """Each conv op timed alone at the model's shapes; their sum over the layers and cascades
+    is what the step would take if nothing but convolutions ran (with the first setting's
+    filter gradient). Returns that sum in seconds."""
+    layers = [(2, a.nf)] + [(a.nf, a.nf)] * (a.Dn - 2) + [(a.nf, 2)]
     predicted = 0.0
     fastest = {}
     for cin, cout in sorted(set(layers), key=layers.index):
@@ -658,7 +639,7 @@ def main(argv=None):
                                                                a.steps))
         kind = cpu.layer_kind(cin, cout)
         used = ['fwd', 'grad-input', 'grad-filter ' + first['policy'][kind]]
-        predicted += layers.count((cin, cout)) * a.nc * sum(
+        predicted += layers.count((cin, cout)) * a.Dc * sum(
             rates[n][1] / (rates[n][0] * 1e9) for n in used)
         if (cin, cout) == layers[0]:  # cascade 1's first grad-input is never run (see above)
             predicted -= rates['grad-input'][1] / (rates['grad-input'][0] * 1e9)
@@ -671,18 +652,11 @@ def main(argv=None):
     print('  fastest filter gradient here: %s; auto takes (row %r, %dx%d): %s'
           % (', '.join('%s %s' % (k, fastest[k]) for k in cpu.LAYER_KINDS if k in fastest), row,
              a.size, a.size, ', '.join('%s %s' % (k, auto[k]) for k in cpu.LAYER_KINDS)))
-    print('  sum of the conv ops timed alone: %.1f ms/step = %.0f%% of the measured step'
-          % (1e3 * predicted, 100.0 * predicted / step))
-    print('conv-only bound: %.2f of the matmul rate once the FFT/DC time is left out'
-          % (flops_step / max(step - t_dc, 1e-9) / 1e9 / mm))
-    print('FFT/DC layers alone (fwd+bwd): %.1f ms/step, %.1f%% of a step'
-          % (1e3 * t_dc, 100.0 * t_dc / step))
-    print('input pipeline: %.1f ms/step with HDF5 + Prefetch vs %.1f ms/step constant '
-          'arrays: overhead %+.1f%% (per repeat: %s)'
-          % (1e3 * step_h5, 1e3 * step, 100.0 * (step_h5 / step - 1),
-             ', '.join('%+.1f%%' % (100.0 * (h / c - 1))
-                       for c, h in zip(first['times'], t_h5))))
+    return predicted
 
+
+def report_inference(tf, model_tf, config, a, cfg, const):
+    """Inference ms per image at batch 1 and at --batch (the exported graph)."""
     graph, f_in, m_in, pred_tst = model_tf.build_inference_graph(cfg)
     with graph.as_default():
         with tf.Session(config=config) as isess:
@@ -693,10 +667,66 @@ def main(argv=None):
                 inf[b] = median_time(lambda: isess.run(pred_tst, fd), a.steps, 1) / b
     print('inference: %.1f ms/image at batch 1, %.1f ms/image at batch %d'
           % (1e3 * inf[1], 1e3 * inf[a.batch], a.batch))
+
+
+def report_peer(a, runs):
+    """With --peer: the PyTorch peer's figures and the images/sec ratio."""
+    print('peer oneDNN conv kernels (ONEDNN_VERBOSE, child process): %s'
+          % onednn_kernels(TORCH_PROBE))
+    res, err = run_peer(a)
+    if res is None:
+        print('peer: not run (%s)' % err)
+        return
+    ratio = ('; ours/peer training images/sec: ' + ', '.join(
+        '%.2f (%s)' % (res[0] / r['step'], r['setting']) for r in runs)
+        if a.clock == 'wall' else ' (wall clock; no ratio to our CPU times)')
+    print('peer (PyTorch eager, %s): %.2f images/sec, %.1f ms/image inference at '
+          'batch 1%s' % (os.path.basename(a.peer_script), a.batch / res[0], 1e3 * res[1], ratio))
+
+
+def bench_static(a, tf, config):
+    """The 2-D cascade's figures (the module docstring's list)."""
+    from models import model_tf
+    print_config(a, tf, config)
+    cfg = static_config(a)
+    tmp = tempfile.mkdtemp(prefix='bench_')
+    h5 = os.path.join(tmp, 'train.hdf5')
+    write_h5(h5, a.batch * (a.steps + a.warmup) * a.repeats + a.batch, a.size)
+    data = pre_input.H5Data(h5)
+    batches = pre_input.Batches(data, a.batch, seed=0)
+    report_input(input_compare(tf, config, a, cfg, batches), a)
+    if a.input_only:
+        data.close()
+        os.remove(h5)
+        os.rmdir(tmp)
+        return 0
+    mm_before = matmul_gflops(tf, config)
+    const = batches.batch(0, 0)
+    runs, t_h5, t_dc = time_training(tf, model_tf, config, a, cfg, batches, const)
+    # The matmul rate is measured before and after the training blocks and averaged, so that
+    # a change in the load from other processes affects both sides of the ratio alike.
+    mm_after = matmul_gflops(tf, config)
+    mm = 0.5 * (mm_before + mm_after)
+    print('matmul float32 2048^3: %.1f GFLOP/s (%.1f before, %.1f after the training steps)'
+          % (mm, mm_before, mm_after))
+    flops_step = report_training(a, runs, mm)
+    step, step_h5 = runs[0]['step'], statistics.median(t_h5)
+    predicted = report_conv_ops(tf, config, a, runs[0], mm)
+    print('  sum of the conv ops timed alone: %.1f ms/step = %.0f%% of the measured step'
+          % (1e3 * predicted, 100.0 * predicted / step))
+    print('conv-only bound: %.2f of the matmul rate once the FFT/DC time is left out'
+          % (flops_step / max(step - t_dc, 1e-9) / 1e9 / mm))
+    print('FFT/DC layers alone (fwd+bwd): %.1f ms/step, %.1f%% of a step'
+          % (1e3 * t_dc, 100.0 * t_dc / step))
+    print('input pipeline: %.1f ms/step with HDF5 + Prefetch vs %.1f ms/step constant '
+          'arrays: overhead %+.1f%% (per repeat: %s)'
+          % (1e3 * step_h5, 1e3 * step, 100.0 * (step_h5 / step - 1),
+             ', '.join('%+.1f%%' % (100.0 * (h / c - 1))
+                       for c, h in zip(runs[0]['times'], t_h5))))
+    report_inference(tf, model_tf, config, a, cfg, const)
     print('peak RSS (this process): %.0f MB' % peak_rss_mb())
     data.close()
     os.remove(h5)
-
     if not a.skip_rss:
         rss = run_rss_check(a, tmp)
         (n1, s1, r1), (n2, s2, r2) = rss['small'], rss['large']
@@ -704,21 +734,28 @@ def main(argv=None):
               'reading %d images (%.0f MB file): %+.1f%%'
               % (r1, n1, s1, r2, n2, s2, 100.0 * (r2 / r1 - 1)))
     os.rmdir(tmp)
-
     if a.peer:
-        print('peer oneDNN conv kernels (ONEDNN_VERBOSE, child process): %s'
-              % onednn_kernels(TORCH_PROBE))
-        res, err = run_peer(a)
-        if res is None:
-            print('peer: not run (%s)' % err)
-        else:
-            ratio = ('; ours/peer training images/sec: ' + ', '.join(
-                '%.2f (%s)' % (res[0] / r['step'], r['setting']) for r in runs)
-                if a.clock == 'wall' else ' (wall clock; no ratio to our CPU times)')
-            print('peer (PyTorch eager, %s): %.2f images/sec, %.1f ms/image inference at '
-                  'batch 1%s' % (os.path.basename(a.peer_script), a.batch / res[0],
-                                 1e3 * res[1], ratio))
+        report_peer(a, runs)
     return 0
+
+
+def main(argv=None):
+    a = parse_args(sys.argv[1:] if argv is None else argv)
+    if a.rss_child:
+        rss_child(a.rss_child, a.batch)
+        return 0
+    if a.isa_cap:
+        cap_isa(a.isa_cap)
+    global clock
+    clock = CLOCK[a.clock]
+    import tensorflow.compat.v1 as tf
+    tf.disable_v2_behavior()
+    print('%s; TensorFlow %s' % (cpu.describe(), tf.VERSION))
+    print('oneDNN conv kernels (ONEDNN_VERBOSE, child process): %s' % onednn_kernels())
+    config = session_config(a)
+    if a.model == 'crnn':
+        return bench_crnn(a, tf, config)
+    return bench_static(a, tf, config)
 
 
 if __name__ == '__main__':

@@ -56,7 +56,8 @@ ATC_CHECK = dict(
                'ComplexAbs', 'Conj', 'Angle'))
 # Ops of the dynamic (2D+t) graph, or ops one might write for it, whose ATC conversion nobody
 # here has verified: the ModelZoo port only converted the 2-D graph (Conv2D). Our DS layer shifts
-# frames with StridedSlice + ConcatV2 (models.nets.layers._roll_time), not tf.roll, so a frozen dynamic
+# frames with StridedSlice + ConcatV2 (models.nets.layers._roll_time), not tf.roll, so a frozen
+# dynamic
 # graph holds no Roll; Roll is listed so that a graph which does use it gets flagged.
 ATC_CHECK.update({
     'Conv3D': '3-D convolution (dynamic model): ATC conversion not verified by us (the ModelZoo '
@@ -210,4 +211,3 @@ def file_shape(tensor, n_values, where):
                              % (where, n_values, tuple(shape[1:]), tensor.name))
         shape[0] = n_values // per_item
     return tuple(shape)
-

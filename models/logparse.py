@@ -76,9 +76,13 @@ def history(text):
     sorted by step / epoch. A `[run] start_step=S` line (train.py prints one as it starts)
     drops what an earlier run logged after step S, so a resumed run replaces the steps it
     repeats and a run started afresh (S=0) replaces everything; a later line for the same step
-    or epoch replaces an earlier one."""
+    or epoch replaces an earlier one. 'test_data': True if the last run's `model:` line names
+    test images (train.py validates on them at each epoch's end)."""
     steps, epochs, val = {}, {}, {}
+    test_data = False
     for line in text.splitlines():
+        if line.startswith('model: '):
+            test_data = ' test images' in line
         tag, kv = fields(line)
         if tag == 'run':
             s = int(kv['start_step'])
@@ -100,7 +104,7 @@ def history(text):
             val[d['epoch']] = d
     return {'step': [steps[k] for k in sorted(steps)],
             'epoch': [epochs[k] for k in sorted(epochs)],
-            'val': [val[k] for k in sorted(val)]}
+            'val': [val[k] for k in sorted(val)], 'test_data': test_data}
 
 
 def parse_test(text):

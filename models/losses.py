@@ -17,6 +17,7 @@ pred, label: (N, H, W, 2) float32 (real, imag), or (N, T, H, W, 2) for a dynamic
 """
 import tensorflow.compat.v1 as tf
 
+from models.config import as_config
 from models.nets import port
 
 # The port's regulariser per conv layer: ((l2_loss(W) * 2) ** 0.5) * 0.5 * 1e-7, i.e.
@@ -50,20 +51,21 @@ def l2_penalty(weights):
 
 
 def training_loss(pred, label, cfg):
-    """The scalar loss train.py minimises for the run configuration `cfg`, named 'loss':
-    cfg['loss'] 'mse' (paper, and config.json files without the key) or 'port', plus
-    cfg['weight_decay'] * l2_penalty(conv kernels) when it is set.
+    """The scalar loss train.py minimises for the run configuration `cfg` (a Config or a
+    config.json dict), named 'loss': loss 'mse' (paper, and config.json files without the key)
+    or 'port', plus weight_decay * l2_penalty(conv kernels) when it is set.
 
     Weight decay covers the conv kernels only (tf.GraphKeys.WEIGHTS, filled by
     models.nets.layers.weight), as the reference's `regularize_network_params(network, l2)`,
     which skips lasagne's biases (regularizable=False); it has no other parameters. The
     reference's loss is 2 * MSE + 1e-6 * l2: the same balance as the paper preset's with
     weight_decay = 5e-7."""
-    if cfg.get('loss', 'mse') == 'port':
-        loss = port_loss(pred, label, cfg['Dc'])
+    cfg = as_config(cfg)
+    if cfg.loss == 'port':
+        loss = port_loss(pred, label, cfg.Dc)
     else:
         loss = mse(pred, label)
-    wd = cfg.get('weight_decay', 0.0)
+    wd = cfg.weight_decay
     if wd:
         loss = loss + wd * l2_penalty(tf.get_collection(tf.GraphKeys.WEIGHTS))
     return tf.identity(loss, name='loss')

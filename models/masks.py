@@ -149,7 +149,8 @@ def make_mask(mask_type, shape, acc, sample_n=10, seed=0, centred=False):
         return equispaced_mask(shape, acc, frac, seed, centred)
     if mask_type == 'random':
         return random_mask(shape, acc, frac, seed, centred)
-    raise InputError('unknown mask type %r, expected one of %s' % (mask_type, ', '.join(MASK_TYPES)))
+    raise InputError('unknown mask type %r, expected one of %s'
+                     % (mask_type, ', '.join(MASK_TYPES)))
 
 
 # origin_layout's codes

@@ -17,14 +17,14 @@ run configuration, and the inference graph that test.py, ckpt_to_pb.py and ATC u
 Graph contract: placeholders `feature` (N, H, W, 2) float32 zero-filled image and `mask`
 (N, H, W) float32, output `predTst` (N, H, W, 2); a dynamic model (the DS cascade or CRNN-MRI)
 adds T after N.
-The networks live in models/nets/, one module each: cfg['net'] 'cascade' is the paper's
+The networks live in models/nets/, one module each: net 'cascade' is the paper's
 (cascade.py: D{n}-C{k} and D{n}-C{k}(S)), 'port' the Ascend port's (port.py, `--preset port`);
-cfg['model'] 'crnn' is CRNN-MRI (crnn.py). Their layers are in models/nets/layers.py (FFT, DC,
+model 'crnn' is CRNN-MRI (crnn.py). Their layers are in models/nets/layers.py (FFT, DC,
 DS, conv block), models/nets/recurrent.py (BCRNN, CRNN-i) and models/nets/conv.py (the conv).
 """
 import tensorflow.compat.v1 as tf
 
-from models.config import is_dynamic
+from models.config import as_config
 from models.nets import cascade, crnn, port
 from models.nets.cascade import SCOPE, makeModel  # noqa: F401  (the port's entry name)
 from models.nets.layers import (data_consistency, data_sharing,  # noqa: F401
@@ -35,43 +35,56 @@ NET_SCOPES = (cascade.SCOPE, port.SCOPE, crnn.SCOPE)
 
 
 def model_from_config(feature, mask, train, cfg):
-    """The network of a saved run configuration (models.config): CRNN-MRI for cfg['model']
-    'crnn' (nd = Dn, nc = Dc), the port's for cfg['net'] 'port' (config.json files without
-    'net' are the paper's cascade), else makeModel. All return the same dict of outputs."""
-    if cfg.get('model') == 'crnn':
-        return crnn.crnn_mri(feature, mask, train, nd=cfg['Dn'], nc=cfg['Dc'], nf=cfg['nf'],
-                             dc_mode=cfg['dc_mode'], seed=cfg.get('random_seed'))
-    if cfg.get('net', 'cascade') == 'port':
-        return port.makeModel(feature, mask, train, nLayers=cfg['Dn'], K=cfg['Dc'],
-                              nf=cfg['nf'], seed=cfg.get('random_seed'))
-    dynamic = cfg.get('model', 'static') == 'dynamic'
-    return makeModel(feature, mask, train, nLayers=cfg['Dn'], K=cfg['Dc'], nf=cfg['nf'],
-                     dc_mode=cfg['dc_mode'], batch_norm=cfg['batch_norm'],
-                     share_weights=cfg['share_weights'], seed=cfg.get('random_seed'),
-                     frame_dist=cfg.get('frame_dist') if dynamic else None)
+    """The network of a run configuration (a models.config.Config, or a config.json dict):
+    CRNN-MRI for model 'crnn', the port's for net 'port' (config.json files without 'net' are
+    the paper's cascade), else makeModel. All return the same dict of outputs: 'dc<i>' the
+    output of cascade (iteration) i = 1..Dc, 'dc0' the input, 'k0' the acquired samples."""
+    cfg = as_config(cfg)
+    seed = cfg.random_seed
+    if cfg.model == 'crnn':
+        return crnn.crnn_mri(feature, mask, train, Dn=cfg.Dn, Dc=cfg.Dc, nf=cfg.nf,
+                             dc_mode=cfg.dc_mode, seed=seed)
+    if cfg.net == 'port':
+        return port.makeModel(feature, mask, train, Dn=cfg.Dn, Dc=cfg.Dc, nf=cfg.nf, seed=seed)
+    return makeModel(feature, mask, train, Dn=cfg.Dn, Dc=cfg.Dc, nf=cfg.nf,
+                     dc_mode=cfg.dc_mode, batch_norm=cfg.batch_norm,
+                     share_weights=cfg.share_weights, seed=seed,
+                     frame_dist=cfg.frame_dist if cfg.model == 'dynamic' else None)
+
+
+def reconstruction(feature, mask, train, cfg):
+    """The model's reconstruction (N[, T], H, W, 2): the output of its last cascade."""
+    cfg = as_config(cfg)
+    return model_from_config(feature, mask, train, cfg)[cfg.output_key]
 
 
 def input_shape(cfg, batch=None, height=None, width=None, frames=None):
     """The `mask` placeholder's shape: [batch, H, W], or [batch, T, H, W] for a dynamic model
-    (T fixed: cfg['frames'] unless given); `feature` adds a trailing 2."""
-    h = height or cfg['image_size'][0]
-    w = width or cfg['image_size'][1]
-    if is_dynamic(cfg):
-        return [batch, frames or cfg['frames'], h, w]
+    (T fixed: the config's frames unless given); `feature` adds a trailing 2."""
+    cfg = as_config(cfg)
+    h = height or cfg.image_size[0]
+    w = width or cfg.image_size[1]
+    if cfg.dynamic:
+        return [batch, frames or cfg.frames, h, w]
     return [batch, h, w]
+
+
+def placeholders(cfg, batch=None, height=None, width=None, frames=None):
+    """The graph contract's inputs in the default graph: `feature` (batch[, T], H, W, 2) and
+    `mask` (batch[, T], H, W) float32 placeholders."""
+    shape = input_shape(cfg, batch, height, width, frames)
+    return (tf.placeholder(tf.float32, shape + [2], name='feature'),
+            tf.placeholder(tf.float32, shape, name='mask'))
 
 
 def build_inference_graph(cfg, batch=None, height=None, width=None, frames=None):
     """A fresh graph with placeholders `feature` (batch, H, W, 2) and `mask` (batch, H, W)
     and the output `predTst` (batch, H, W, 2); for a dynamic model (batch, T, H, W, 2),
     (batch, T, H, W) and (batch, T, H, W, 2). Returns (graph, feature, mask, predTst)."""
-    shape = input_shape(cfg, batch, height, width, frames)
     graph = tf.Graph()
     with graph.as_default():
-        feature = tf.placeholder(tf.float32, shape + [2], name='feature')
-        mask = tf.placeholder(tf.float32, shape, name='mask')
-        out = model_from_config(feature, mask, False, cfg)
-        pred = tf.identity(out['dc%d' % cfg['Dc']], name='predTst')
+        feature, mask = placeholders(cfg, batch, height, width, frames)
+        pred = tf.identity(reconstruction(feature, mask, False, cfg), name='predTst')
     return graph, feature, mask, pred
 
 

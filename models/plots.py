@@ -27,7 +27,8 @@ factor, pixels kept square and sharp). The figure's layout is fixed in pixels, s
 size depends only on the image size; every function returns what it drew:
 {'size': (width, height) in pixels, 'titles': [suptitle, tile titles...],
  'tiles': {name: (x, y, w, h) in pixels from the top-left corner},
- 'scales': {'grey': (0, 1), 'error': (0, vmax)}, the colour bars' limits (panels only)}. The titles also go into the
+ 'scales': {'grey': (0, 1), 'error': (0, vmax)}, the colour bars' limits (panels only)}.
+The titles also go into the
 PNG's text chunk 'Description', one a line, so a file can be checked without its figure code
 (titles are plain ASCII: PNG text chunks are Latin-1).
 """
@@ -365,7 +366,9 @@ def training_curves(out, history, label=''):
                       % (last['ssim_in'], last['ssim_re']))
     else:
         for ax in (ax_psnr, ax_ssim):
-            ax.text(0.5, 0.5, 'no [val] lines:\ntrain.py ran without test data',
+            ax.text(0.5, 0.5, 'no [val] lines:\n' + (
+                'no epoch ended (validation runs at the end of each)'
+                if history.get('test_data') else 'train.py ran without test data'),
                     ha='center', va='center', fontsize=FONT, transform=ax.transAxes)
         titles += ['validation PSNR per epoch (none)', 'validation SSIM per epoch (none)']
     for ax, title in zip((ax_loss, ax_psnr, ax_ssim), titles[1:]):

@@ -231,7 +231,6 @@ class H5Data(object):
         self.f.close()
 
 
-
 class Batches(object):
     """Deterministic batches of (feature, label, mask) from an H5Data.
 
@@ -240,7 +239,8 @@ class Batches(object):
     was started or resumed from.
 
     mask_mode 'fixed' uses the file's masks; 'random' draws a fresh `mask_type` mask
-    (acceleration `acc`, `sample_n` central lines) per image per epoch, the reference's augmentation.
+    (acceleration `acc`, `sample_n` central lines) per image per epoch, the reference's
+    augmentation.
 
     pad_last (with drop_remainder False): a short last batch is filled up to batch_size rows by
     repeating its first image, so every batch has one shape (the NPU compiles a graph per input

@@ -137,7 +137,8 @@ def summary_rows(s):
 
 
 STYLE = """
-body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 24px; color: #111; max-width: 1400px; }
+body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 24px; color: #111;
+       max-width: 1400px; }
 h1 { font-size: 24px; margin-bottom: 4px; }
 h2 { font-size: 19px; margin-top: 32px; border-bottom: 1px solid #ccc; }
 p.lead { font-size: 16px; margin-top: 4px; }

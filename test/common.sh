@@ -58,6 +58,7 @@ parse_launcher_args() {
     batch_size=4
     precision_mode='allow_mix_precision'
     image_size=64
+    image_size_given=''
     train_steps=''
     ckpt_path=''
     over_dump=False
@@ -86,7 +87,7 @@ parse_launcher_args() {
             --train_steps=*) train_steps=${para#*=} ;;
             --batch_size=*) batch_size=${para#*=} ;;
             --precision_mode=*) precision_mode=${para#*=} ;;
-            --image_size=*) image_size=${para#*=} ;;
+            --image_size=*) image_size=${para#*=}; image_size_given=1 ;;
             --ckpt_path=*) ckpt_path=${para#*=} ;;
             --over_dump) over_dump=True ;;
             --over_dump=*) over_dump=${para#*=} ;;
@@ -137,6 +138,12 @@ parse_launcher_args() {
         fi
         RANK_TABLE_FILE=$(cd "$(dirname "${rank_table_file}")" && pwd)/$(basename "${rank_table_file}")
         export RANK_TABLE_FILE
+        # without the TF Adapter each rank would train alone on its own copy of the data
+        if ! python3 -c "import npu_bridge" >/dev/null 2>&1; then
+            echo "[Error] no npu_bridge (Ascend TF Adapter) here: the ${RANK_SIZE} HCCL ranks of" \
+                "$(basename "$0") need Ascend; on CPU/GPU use test/train_full_dist.sh"
+            return 2
+        fi
     fi
     [ "${multi}" = tf ] && export RANK_SIZE=${workers}
     export RANK_SIZE
@@ -147,6 +154,12 @@ parse_launcher_args() {
     extra_train_args=(--iterations_per_loop "${iterations_per_loop}")
     [ -n "${train_steps}" ] && extra_train_args+=(--train_steps "${train_steps}")
     [ -n "${ckpt_path}" ] && extra_train_args+=(--init_checkpoint "${ckpt_path}")
+    # a given size is checked against the data by train.py (the default only sizes the
+    # synthetic set)
+    [ -n "${image_size_given}" ] && extra_train_args+=(--image_size "${image_size}")
+    if [ -n "${data_path}" ] && [ ! -d "${data_path}" ]; then
+        echo "[Error] --data_path=${data_path}: no such folder"; return 2
+    fi
     return 0
 }
 
@@ -210,8 +223,6 @@ prepare_output() {
             python3 "${cur_path}/make_h5data.py" --synthetic 200 --image_size "${image_size}" \
                 --output_dir "${data_path}" || return 2
         fi
-    elif [ ! -d "${data_path}" ]; then
-        echo "[Error] --data_path=${data_path}: no such folder"; return 2
     fi
     dump_args || return 2
     echo "Device ID: ${ASCEND_DEVICE_ID}, data: ${data_path}, checkpoints: ${ckpt_dir}"

@@ -64,7 +64,8 @@ def tiny_data(tmp_path_factory):
 
 @pytest.fixture(scope='session')
 def tiny_model(tiny_data, tmp_path_factory):
-    """A D3-C2 nf=16 model trained for 8 epochs (48 steps) on tiny_data: (ckpt_dir, train stdout)."""
+    """A D3-C2 nf=16 model trained for 8 epochs (48 steps) on tiny_data: (ckpt_dir, train
+    stdout)."""
     import train
     d = str(tmp_path_factory.mktemp('tiny_ckpt'))
     import io

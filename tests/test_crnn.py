@@ -27,7 +27,6 @@ import image_to_bin
 import msame_cpu
 import om_precision
 import test as test_script
-import train
 from conftest import quiet, run_script
 from models import config as cfgmod
 from models import export, masks, model_tf, pre_input
@@ -277,7 +276,6 @@ FRAMES, SIZE = 6, 24
 MODEL = ['--model', 'crnn', '--Dn', '3', '--Dc', '2', '--nf', '8']
 
 
-
 @pytest.fixture(scope='module')
 def cine(tmp_path_factory):
     d = str(tmp_path_factory.mktemp('crnn_cine'))
@@ -303,7 +301,8 @@ def trained(cine):
 
 
 def test_training_raises_psnr_and_test_py_reports_frames(trained, tmp_path):
-    assert 'model: preset paper, CRNN-MRI nd=3 nc=2 nf=8 dc=hard, shared weights' in trained['stdout']
+    assert ('model: preset paper, CRNN-MRI nd=3 nc=2 nf=8 dc=hard, shared weights'
+            in trained['stdout'])
     assert 'beta1 0.5' in trained['stdout']
     val = [float(v) for v in re.findall(r'^\[val\] epoch=\d+ \S+ psnr_re=(\S+)',
                                         trained['stdout'], re.M)]

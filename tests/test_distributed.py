@@ -27,7 +27,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import ROOT, TINY_MODEL, run_script
+from conftest import ROOT, run_script
 from models import distributed, pre_input
 from models.errors import InputError
 

@@ -164,6 +164,7 @@ def test_cine_phantom_global_motion():
     np.testing.assert_array_equal(g, cine_phantom(32, 8, seed=0, index=1, motion='global'))
     moving = np.abs(np.diff(np.abs(g), axis=0)).max(axis=0) > 1e-4
     assert moving.mean() > 2 * 0.3                 # far more than the heart moves
+
     # the body's centre of mass travels (a breathing-like drift), the local one stays put
     def centre_rows(seq):
         a = np.abs(seq)

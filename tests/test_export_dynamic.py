@@ -34,7 +34,6 @@ from test_export import checkpoint_predictions
 T, SIZE = 8, 32
 
 
-
 @pytest.fixture(scope='module')
 def dyn(tmp_path_factory):
     """A D3-C2(S) nf=8 model (frame_dist 0 1 2) trained 12 steps on 7 + 3 cine phantoms of

@@ -175,7 +175,8 @@ def write_dicom(path, pixels, instance):
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds = Dataset()
     ds.file_meta = meta
-    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
+    ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
     ds.Modality, ds.InstanceNumber = 'MR', instance
     ds.Rows, ds.Columns = pixels.shape
     ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, 'MONOCHROME2'
@@ -231,7 +232,8 @@ def test_images_8_and_16_bit(tmp_path, ext, dtype, top):
 
 
 def test_corrupt_files_name_the_file(tmp_path):
-    for name, data in (('x.h5', b'\x89HDF\r\n\x1a\n' + b'\0' * 64), ('x.nii.gz', b'\x1f\x8b garbage'),
+    for name, data in (('x.h5', b'\x89HDF\r\n\x1a\n' + b'\0' * 64),
+                       ('x.nii.gz', b'\x1f\x8b garbage'),
                        ('x.mat', b'MATLAB 5.0 MAT-file' + b'\0' * 10), ('x.png', b'\x89PNG\r\n')):
         p = str(tmp_path / name)
         with open(p, 'wb') as f:

@@ -67,7 +67,7 @@ def test_shapes_and_dc_output(h, w):
     with g.as_default():
         f = tf.placeholder(tf.float32, [None, h, w, 2])
         m = tf.placeholder(tf.float32, [None, h, w])
-        out = model_tf.makeModel(f, m, True, nLayers=3, K=2, nf=8)
+        out = model_tf.makeModel(f, m, True, Dn=3, Dc=2, nf=8)
     res = run(out, {f: feature, m: mask}, g)
     assert res['dc2'].shape == (2, h, w, 2) and res['cnn1'].shape == (2, h, w, 2)
     k = np.fft.fft2(res['dc2'][..., 0] + 1j * res['dc2'][..., 1])
@@ -75,7 +75,8 @@ def test_shapes_and_dc_output(h, w):
 
 
 def count_params(graph):
-    return sum(int(np.prod(v.shape)) for v in graph.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES))
+    return sum(int(np.prod(v.shape))
+               for v in graph.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES))
 
 
 @pytest.mark.parametrize('opts', [{}, {'batch_norm': True}, {'dc_mode': 'lambda'},
@@ -87,7 +88,7 @@ def test_gradients_reach_every_cascade(opts):
         tf.set_random_seed(0)
         f = tf.constant(feature)
         m = tf.constant(mask)
-        out = model_tf.makeModel(f, m, True, nLayers=3, K=3, nf=8, **opts)
+        out = model_tf.makeModel(f, m, True, Dn=3, Dc=3, nf=8, **opts)
         loss = tf.reduce_mean(tf.square(out['dc3'] - to_two_channel(label)))
         vs = g.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES)
         grads = tf.gradients(loss, vs)

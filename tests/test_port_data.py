@@ -33,7 +33,7 @@ from conftest import TINY_MODEL
 from models import bins, masks, metrics, model_tf, pre_input
 from models.data.synthetic import phantom
 
-from test_port_net import np_port_forward, np_port_loss, port_cfg
+from test_port_net import np_port_forward, np_port_loss
 
 
 def gray_images(n, size, seed=0):

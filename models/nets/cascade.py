@@ -26,9 +26,9 @@ from models.nets.layers import cnn_block, dc_layer, data_sharing, sampled_kspace
 SCOPE = 'cascade_net'
 
 
-def makeModel(feature, mask, train, nLayers=5, K=5, nf=64, dc_mode='hard',
+def makeModel(feature, mask, train, Dn=5, Dc=5, nf=64, dc_mode='hard',
               batch_norm=False, share_weights=False, seed=None, frame_dist=None):
-    """Build D{nLayers}-C{K}, or with 5-D input the dynamic D{nLayers}-C{K}(S).
+    """Build D{Dn}-C{Dc}, or with 5-D input the dynamic D{Dn}-C{Dc}(S).
 
     feature: (N, H, W, 2) float32 zero-filled image; mask: (N, H, W) float32 0/1, uncentred.
     Dynamic: feature (N, T, H, W, 2) with a static T, mask (N, T, H, W); 3x3x3 convolutions,
@@ -37,7 +37,7 @@ def makeModel(feature, mask, train, nLayers=5, K=5, nf=64, dc_mode='hard',
     reference does). frame_dist None or [] gives the plain 3D cascade.
     train: True for the training graph (batch norm uses batch statistics).
     Returns a dict: 'k0' the acquired k-space, 'cnn{i}' each cascade's CNN output (after the
-    residual), 'dc{i}' each cascade's output after data consistency, i = 1..K; 'dc0' is the
+    residual), 'dc{i}' each cascade's output after data consistency, i = 1..Dc; 'dc0' is the
     input. Variables live under `cascade_net/` with AUTO_REUSE, so a second call (e.g. an
     evaluation copy with train=False) shares them.
     """
@@ -48,13 +48,13 @@ def makeModel(feature, mask, train, nLayers=5, K=5, nf=64, dc_mode='hard',
         k0 = sampled_kspace(feature, mask)
         out['k0'] = k0
         x = feature
-        for i in range(1, K + 1):
+        for i in range(1, Dc + 1):
             cnn_in = x
             if frame_dist:
                 with tf.name_scope('ds%d' % i):
                     cnn_in = data_sharing(x, mask, frame_dist, divide_by_n=i > 1)
             with tf.variable_scope('cnn' if share_weights else 'cnn%d' % i):
-                x = x + cnn_block(cnn_in, nLayers, nf, train, batch_norm, seed)
+                x = x + cnn_block(cnn_in, Dn, nf, train, batch_norm, seed)
             out['cnn%d' % i] = x
             x = dc_layer(x, k0, mask, dc_mode, 'dc%d' % i)
             out['dc%d' % i] = x

@@ -47,9 +47,10 @@ _policy = {}  # layer kind -> implementation while a graph is built in filter_gr
 @contextlib.contextmanager
 def filter_gradient(policy):
     """Build the graph of this block with the filter-gradient implementations of `policy`
-    ({layer kind: 'tf' | 'eigen' | 'matmul'}, from models.cpu.filter_grad_policy)."""
+    ({layer kind: 'tf' | 'eigen' | 'matmul'}, from models.cpu.filter_grad_policy; None:
+    TensorFlow's own everywhere)."""
     global _policy
-    saved, _policy = _policy, dict(policy)
+    saved, _policy = _policy, dict(policy or {})
     try:
         yield
     finally:

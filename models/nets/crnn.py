@@ -14,9 +14,9 @@
 """CRNN-MRI, the convolutional recurrent network for dynamic MR reconstruction (Qin, Schlemper,
 Caballero, Price, Hajnal, Rueckert, IEEE TMI 2018, arXiv:1712.01751), as a TF1-style graph.
 
-An unrolled iterative reconstruction: nc iterations of one network whose weights all
-iterations share. Iteration i (i = 1..nc):
-  BCRNN (recurrent over time both ways, and over iterations) -> (nd - 2) CRNN-i layers
+An unrolled iterative reconstruction: Dc iterations (the paper's nc) of one network whose
+weights all iterations share; Dn layers each (the paper's nd). Iteration i (i = 1..Dc):
+  BCRNN (recurrent over time both ways, and over iterations) -> (Dn - 2) CRNN-i layers
   (recurrent over iterations) -> a linear 3x3 conv to 2 channels -> residual (+ the
   iteration's input) -> data consistency on every frame.
 Each recurrent layer's state across iterations is its own output at iteration i-1 (zero at
@@ -32,9 +32,9 @@ from models.nets.recurrent import bcrnn_layer, crnn_i_layer, frame_conv
 SCOPE = 'crnn_mri'
 
 
-def crnn_mri(feature, mask, train, nd=5, nc=10, nf=64, dc_mode='hard', seed=None):
-    """Build CRNN-MRI with nd layers per iteration (BCRNN, nd - 2 CRNN-i, output conv) and
-    nc iterations.
+def crnn_mri(feature, mask, train, Dn=5, Dc=10, nf=64, dc_mode='hard', seed=None):
+    """Build CRNN-MRI with Dn layers per iteration (BCRNN, Dn - 2 CRNN-i, output conv) and
+    Dc iterations.
 
     feature: (N, T, H, W, 2) float32 zero-filled image sequence, T static; mask: (N, T, H, W)
     float32 0/1, uncentred. `train` is accepted for makeModel's signature: the network has no
@@ -50,20 +50,20 @@ def crnn_mri(feature, mask, train, nd=5, nc=10, nf=64, dc_mode='hard', seed=None
     if feature.shape.ndims != 5 or tf.dimension_value(feature.shape[1]) is None:
         raise ValueError('CRNN-MRI needs (N, T, H, W, 2) input with a static T, got %s'
                          % feature.shape)
-    if nd < 2:
-        raise ValueError('nd must be >= 2 (BCRNN and the output conv), got %d' % nd)
+    if Dn < 2:
+        raise ValueError('Dn must be >= 2 (BCRNN and the output conv), got %d' % Dn)
     out = {'dc0': feature}
     with tf.variable_scope(SCOPE, reuse=tf.AUTO_REUSE):
         k0 = sampled_kspace(feature, mask)
         out['k0'] = k0
         x = feature
-        states = [None] * (nd - 1)  # each recurrent layer's output at the previous iteration
-        for i in range(1, nc + 1):
+        states = [None] * (Dn - 1)  # each recurrent layer's output at the previous iteration
+        for i in range(1, Dc + 1):
             with tf.name_scope('iter%d' % i):
                 with tf.variable_scope('bcrnn'):
                     h = bcrnn_layer(x, states[0], nf, seed)
                 layer_out = [h]
-                for j in range(1, nd - 1):
+                for j in range(1, Dn - 1):
                     with tf.variable_scope('crnn_i%d' % j):
                         h = crnn_i_layer(h, states[j], nf, seed)
                     layer_out.append(h)

@@ -91,22 +91,22 @@ def _moving_average_updates(bn, stats):
     tf.add_to_collection(tf.GraphKeys.UPDATE_OPS, tf.assign(var, v))
 
 
-def makeModel(feature, mask, train, nLayers=11, K=5, nf=64, seed=None):
-    """Build the port's D{nLayers}-C{K}.
+def makeModel(feature, mask, train, Dn=11, Dc=5, nf=64, seed=None):
+    """Build the port's D{Dn}-C{Dc}.
 
     feature: (N, H, W, 2) float32 zero-filled image; mask: (N, H, W) float32 0/1, uncentred.
     train: True for the training graph (batch statistics, moving-average updates in
     UPDATE_OPS), False for inference (moving averages).
     seed: the run seed; each kernel's op seed is derived from it and its name.
     Returns a dict: 'k0' the input's k-space, 'cnn{i}' each cascade's CNN output (after the
-    residual), 'dc{i}' each cascade's output after DC, i = 1..K; 'dc0' is the input.
+    residual), 'dc{i}' each cascade's output after DC, i = 1..Dc; 'dc0' is the input.
     """
     out = {'dc0': feature}
     m = tf.complex(mask, tf.zeros_like(mask))
-    channels = [2] + [nf] * (nLayers - 1) + [2]
+    channels = [2] + [nf] * (Dn - 1) + [2]
     with tf.variable_scope(SCOPE, reuse=tf.AUTO_REUSE):
         kernels, bns = [], []
-        for l in range(1, nLayers + 1):
+        for l in range(1, Dn + 1):
             with tf.variable_scope('Layer%d' % l):
                 kernels.append(weight('w', [3, 3, channels[l - 1], channels[l]], seed,
                                       init=glorot_uniform))
@@ -115,15 +115,15 @@ def makeModel(feature, mask, train, nLayers=11, K=5, nf=64, seed=None):
         a = tf.complex(lam / (0.5 + lam), 0.0)
         k0 = fft2(feature)
         out['k0'] = k0
-        stats = [[] for _ in range(nLayers)]
+        stats = [[] for _ in range(Dn)]
         x = feature
-        for i in range(1, K + 1):
+        for i in range(1, Dc + 1):
             with tf.name_scope('cascade%d' % i):
                 h = x
-                for l in range(nLayers):
+                for l in range(Dn):
                     h = conv(h, kernels[l])
                     h = _batch_norm(h, train, bns[l], stats[l])
-                    if l < nLayers - 1:
+                    if l < Dn - 1:
                         h = tf.nn.relu(h)
                 x = x + h
                 out['cnn%d' % i] = x
