@@ -24,11 +24,8 @@ loop models/loop.py; this script holds the flags and the order of things.
 """
 import argparse
 import os
-import shutil
 import sys
 import time
-
-import numpy as np
 
 from models import ckpt, cpu, distributed, flags, masks, pre_input, presets, report, runlog
 from models import config as cfgmod
@@ -62,24 +59,6 @@ def parse_args(argv):
     return a
 
 
-def synthetic_data(a):
-    """The synthetic dataset used when no data is given, built in data/ on first use."""
-    size = tuple(a.image_size or [64])
-    size = (size[0], size[-1])
-    acc = a.acc or 4.0
-    sample_n = 8 if a.sample_n is None else a.sample_n
-    name = 'synthetic%dx%d_n%d_s%d' % (size[0], size[1], a.synthetic_n, sample_n)
-    train, test = h5writer.split_paths('data', name, acc)
-    if os.path.exists(train) and os.path.exists(test):
-        print('no data given: using the synthetic dataset %s, %s' % (train, test))
-    else:
-        print('no data given: building a synthetic dataset of %d %dx%d images in data/ '
-              '(make_h5data.py --synthetic)' % (a.synthetic_n, size[0], size[1]))
-        h5writer.write_synthetic('data', a.synthetic_n, size, acc, sample_n, 'cartesian',
-                                 seed=0, name=name, overwrite=True)
-    return train, test
-
-
 def resolve_data(a, chief=True):
     """(train path, test path or '') from the flags; the synthetic set if none is given. Only
     the chief validates, so the other ranks need no test file."""
@@ -87,7 +66,11 @@ def resolve_data(a, chief=True):
     test = ckpt.data_file(a.data_url, a.data_test_dir, 'test') if chief else ''
     if a.data_url and not train:
         raise InputError('--data_url %s: no *train*.hdf5 file' % a.data_url)
-    return (train, test) if train else synthetic_data(a)
+    if train:
+        return train, test
+    size = tuple(a.image_size or [64])
+    return h5writer.synthetic_training_set('data', a.synthetic_n, (size[0], size[-1]),
+                                           a.acc or 4.0, 8 if a.sample_n is None else a.sample_n)
 
 
 def choose_model(flag, saved, data):
@@ -133,33 +116,6 @@ def label_scale(a, saved):
     if saved is not None:
         return saved.label_scale
     return presets.PRESETS[a.preset or presets.DEFAULT]['label_scale']
-
-
-def npu_session_options(a, dev, loop):
-    """The NpuOptimizer entries of the ModelZoo flags (models.device.npu_options), with the
-    dump and profiling folders created; None off the NPU, where a line names the flags
-    ignored."""
-    from models import device
-    if dev != 'npu':
-        ignored = [f for f, on in (('--iterations_per_loop', a.iterations_per_loop > 1),
-                                   ('--over_dump', a.over_dump),
-                                   ('--data_dump_flag', a.data_dump_flag),
-                                   ('--profiling', a.profiling), ('--autotune', a.autotune))
-                   if on]
-        if ignored:
-            print('%s: NPU only, ignored on %s' % (', '.join(ignored), dev.upper()))
-        return None
-    paths = {}
-    for on, key, given, default in (
-            (a.data_dump_flag, 'dump_path', a.data_dump_path, 'data_dump'),
-            (a.over_dump, 'overflow_path', a.over_dump_path, 'overflow_dump'),
-            (a.profiling, 'profiling_path', a.profiling_dump_path, 'profiling')):
-        if on:
-            # the TF Adapter wants the folder to exist
-            paths[key] = os.path.abspath(given or os.path.join(a.save_ckpt_Dir, default))
-            if not os.path.isdir(paths[key]):
-                os.makedirs(paths[key])
-    return device.npu_options(loop, dump_step=a.data_dump_step, autotune=a.autotune, **paths)
 
 
 def describe_run(cfg, a, data, test_data, spe, total, loop):
@@ -250,24 +206,6 @@ def write_folder(tf, cfg, dirs, stale, cluster):
         saver.export_meta_graph(os.path.join(dirs.save, ckpt.META))
 
 
-def dump_weights(sess, weights, folder, rank):
-    """Write the model weights of this rank to <folder>/rank<r>.npz (tests compare ranks)."""
-    if not os.path.isdir(folder):
-        os.makedirs(folder)
-    values = sess.run(weights)
-    np.savez(os.path.join(folder, 'rank%d.npz' % rank),
-             **dict((v.op.name.replace('/', '.'), x) for v, x in zip(weights, values)))
-
-
-def copy_tree(src, dst):
-    for root, _, files in os.walk(src):
-        out = os.path.join(dst, os.path.relpath(root, src))
-        if not os.path.isdir(out):
-            os.makedirs(out)
-        for f in files:
-            shutil.copy2(os.path.join(root, f), os.path.join(out, f))
-
-
 @exit_on_input_error
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
@@ -299,7 +237,7 @@ def train(a, log):
                          'RANK_SIZE, RANK_ID and RANK_TABLE_FILE (test/train_full_8p.sh)')
     print(cluster.describe(cfg.batch_size))
     per_run = a.iterations_per_loop if dev == 'npu' else 1
-    npu = npu_session_options(a, dev, per_run)
+    npu = flags.npu_session_options(a, dev, per_run)
     if npu is not None:
         npu.update(distributed.npu_options(cluster))
     policy = cpu.filter_grad_policy(a.conv_grad, dev, cfg.image_size[0] * cfg.image_size[1])
@@ -329,7 +267,7 @@ def train(a, log):
     try:
         last = loop.run(start)
         if a.dump_weights:
-            dump_weights(sess, step.weights, a.dump_weights, cluster.rank)
+            ckpt.dump_weights(sess, step.weights, a.dump_weights, cluster.rank)
     finally:
         if writer is not None:
             writer.close()
@@ -347,7 +285,7 @@ def finish(a, dirs, cluster, t_start):
         if curves:
             print('training curves: %s' % curves)
         if a.train_url and os.path.abspath(a.train_url) != os.path.abspath(dirs.save):
-            copy_tree(dirs.save, a.train_url)
+            ckpt.copy_folder(dirs.save, a.train_url)
             print('copied %s to %s' % (dirs.save, a.train_url))
     print('total time %.1f s' % (time.time() - t_start))
 

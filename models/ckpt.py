@@ -22,6 +22,7 @@ What train.py writes: model-<step>.{index,data-*} and `checkpoint` (CKPT_PREFIX)
 """
 import glob
 import os
+import shutil
 
 from models import config as cfgmod
 from models.errors import InputError, first_line
@@ -241,3 +242,23 @@ def restore(tf, saver, sess, ckpt, var_list):
         saver.restore(sess, ckpt)
     except (tf.errors.OpError, ValueError) as e:
         raise InputError('%s: cannot restore checkpoint (%s)' % (ckpt, first_line(e)))
+
+
+def copy_folder(src, dst):
+    """Copy the checkpoint folder `src` into `dst` (--train_url), merging into what is there."""
+    for root, _, files in os.walk(src):
+        out = os.path.join(dst, os.path.relpath(root, src))
+        if not os.path.isdir(out):
+            os.makedirs(out)
+        for f in files:
+            shutil.copy2(os.path.join(root, f), os.path.join(out, f))
+
+
+def dump_weights(sess, weights, folder, rank):
+    """Write the model weights of this rank to <folder>/rank<r>.npz (tests compare ranks)."""
+    import numpy as np
+    if not os.path.isdir(folder):
+        os.makedirs(folder)
+    values = sess.run(weights)
+    np.savez(os.path.join(folder, 'rank%d.npz' % rank),
+             **dict((v.op.name.replace('/', '.'), x) for v, x in zip(weights, values)))

@@ -20,6 +20,7 @@ that do nothing here (accepted so the port's launch scripts run unchanged). `giv
 turns the parsed flags into the dict models.config.resolve reads: after that the argparse
 namespace does not travel.
 """
+import os
 import re
 
 from models import config as cfgmod
@@ -248,3 +249,31 @@ def check_npu_flags(p, a):
                 % a.data_dump_step)
     if getattr(a, 'dist_timeout', 1) < 1:
         p.error('--dist_timeout must be >= 1, got %d' % a.dist_timeout)
+
+
+def npu_session_options(a, dev, loop):
+    """The NpuOptimizer entries of the NPU flags of `a` (models.device.npu_options) for
+    device `dev` and `loop` steps per sess.run, with the dump and profiling folders created
+    (default: under --save_ckpt_Dir); None off the NPU, where a line names the flags
+    ignored."""
+    from models import device
+    if dev != 'npu':
+        ignored = [f for f, on in (('--iterations_per_loop', a.iterations_per_loop > 1),
+                                   ('--over_dump', a.over_dump),
+                                   ('--data_dump_flag', a.data_dump_flag),
+                                   ('--profiling', a.profiling), ('--autotune', a.autotune))
+                   if on]
+        if ignored:
+            print('%s: NPU only, ignored on %s' % (', '.join(ignored), dev.upper()))
+        return None
+    paths = {}
+    for on, key, given, default in (
+            (a.data_dump_flag, 'dump_path', a.data_dump_path, 'data_dump'),
+            (a.over_dump, 'overflow_path', a.over_dump_path, 'overflow_dump'),
+            (a.profiling, 'profiling_path', a.profiling_dump_path, 'profiling')):
+        if on:
+            # the TF Adapter wants the folder to exist
+            paths[key] = os.path.abspath(given or os.path.join(a.save_ckpt_Dir, default))
+            if not os.path.isdir(paths[key]):
+                os.makedirs(paths[key])
+    return device.npu_options(loop, dump_step=a.data_dump_step, autotune=a.autotune, **paths)

@@ -211,6 +211,21 @@ def split_paths(output_dir, name, acc):
                  for part in ('train', 'test'))
 
 
+def synthetic_training_set(output_dir, n, size, acc, sample_n):
+    """The synthetic train/test pair train.py uses when no data is given: built in
+    `output_dir` on first use (n images of size (H, W), Cartesian masks), reused after.
+    Returns (train, test) paths."""
+    name = 'synthetic%dx%d_n%d_s%d' % (size[0], size[1], n, sample_n)
+    train, test = split_paths(output_dir, name, acc)
+    if os.path.exists(train) and os.path.exists(test):
+        print('no data given: using the synthetic dataset %s, %s' % (train, test))
+        return train, test
+    print('no data given: building a synthetic dataset of %d %dx%d images in %s/ '
+          '(make_h5data.py --synthetic)' % (n, size[0], size[1], output_dir))
+    return write_synthetic(output_dir, n, size, acc, sample_n, 'cartesian', seed=0, name=name,
+                           overwrite=True)
+
+
 def split_count(n, split):
     """Number of training items out of n for train fraction `split` (at least one each side
     when n >= 2)."""
