@@ -193,7 +193,15 @@ def save(ckpt_dir, cfg):
 
 
 def load(ckpt_dir):
-    """The Config saved in a training folder (--save_ckpt_Dir)."""
+    """The Config saved in a training folder.
+
+    Args:
+      ckpt_dir: a folder written by train.py (--save_ckpt_Dir).
+    Returns:
+      Config; keys a file of an earlier version lacks take the paper preset's values.
+    Raises:
+      InputError: no folder, no config.json, corrupt JSON, an unknown preset or missing keys.
+    """
     if not os.path.isdir(ckpt_dir):
         raise InputError('--save_ckpt_Dir %s: no such folder' % ckpt_dir)
     p = path(ckpt_dir)
@@ -280,7 +288,18 @@ def resolve(given, saved, data_attrs, where=''):
     training and run flags
     (optimizer, learning_rate, adam_beta1, weight_decay, batch_size, random_seed,
     precision_mode, mask_mode, mask_type, acc, sample_n). Image size, frames and the data
-    path are the caller's (they come from the data)."""
+    path are the caller's (they come from the data).
+
+    Args:
+      given: {name: flag value or None} (models.flags.given).
+      saved: the Config to continue from, or None.
+      data_attrs: the training file's HDF5 attributes (a dict).
+      where: the saved config.json's path, for error messages.
+    Returns:
+      Config.
+    Raises:
+      InputError: a model flag contradicts the saved configuration, or a preset refuses it.
+    """
     arch = resolve_arch(given, saved, where)
     base = saved.to_json() if saved is not None else {}
     preset = presets.PRESETS[arch['preset']]

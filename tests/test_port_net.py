@@ -307,5 +307,5 @@ def test_preset_flags(tmp_path):
            'batch_norm': False, 'share_weights': False, 'image_size': [64, 64]}
     cfgmod.save(str(tmp_path), old)
     loaded = cfgmod.load(str(tmp_path))
-    assert dict((k, loaded[k]) for k in ('preset', 'net', 'loss', 'label_scale')) == {
+    assert dict((k, getattr(loaded, k)) for k in ('preset', 'net', 'loss', 'label_scale')) == {
         'preset': 'paper', 'net': 'cascade', 'loss': 'mse', 'label_scale': 'image_max'}

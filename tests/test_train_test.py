@@ -23,7 +23,7 @@ import pytest
 import test as test_script
 import train
 from conftest import ROOT, TINY_MODEL, run_script
-from models import logparse
+from models import logparse, loop
 
 
 def lines(text, tag):
@@ -220,9 +220,9 @@ def test_full_launcher(tmp_path):
 
 
 def test_timer_leaves_out_warm_up_steps():
-    t = train.Timer(2)
+    t = loop.Timer(2)
     for dt in (5.0, 4.0, 1.0, 2.0, 3.0):
         t.add(dt)
     assert t.total == [1.0, 2.0, 3.0]
-    assert train.Timer.fmt(t.total, 4) == 'step_time=2.000000 images/sec=2.00'
-    assert train.Timer.fmt([], 4) == 'step_time=- images/sec=-'
+    assert loop.Timer.fmt(t.total, 4) == 'step_time=2.000000 images/sec=2.00'
+    assert loop.Timer.fmt([], 4) == 'step_time=- images/sec=-'
