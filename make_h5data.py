@@ -16,6 +16,7 @@
   python make_h5data.py --synthetic 200 --image_size 64 --output_dir data
   python make_h5data.py --image_dir my_pngs/ --image_size 256 --name knee --output_dir data
   python make_h5data.py --input knee_singlecoil_train/ --name knee --output_dir data
+  python make_h5data.py --synthetic 200 --image_size 64 --coils 8 --noise 0.002  # multi-coil
   python make_h5data.py --synthetic 40 --frames 16 --image_size 48 --output_dir data   # 2D+t
   python make_h5data.py --synthetic 40 --frames 16 --image_size 48 --motion global  # moving FOV
   python make_h5data.py --cine_file cardiac.mat --key seq --window 16 --stride 8
@@ -73,7 +74,11 @@ def parse_args(argv):
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--split', type=float, default=0.8, help='fraction of images for training')
     p.add_argument('--noise', type=float, default=0.0,
-                   help='synthetic only: complex Gaussian noise std (image max is 1)')
+                   help='synthetic only: complex Gaussian noise std (image max is 1); with '
+                   '--coils, of each coil\'s k-space samples')
+    p.add_argument('--coils', type=int, default=0, metavar='C',
+                   help='with --synthetic: multi-coil files of C simulated birdcage coils '
+                   '(default 0: single-coil)')
     p.add_argument('--fit', default='resize', choices=('resize', 'crop'),
                    help="images: centre-crop to a square then 'resize', or centre-'crop'")
     bool_flag(p, 'overwrite', False, 'replace existing output files')
@@ -93,6 +98,10 @@ def parse_args(argv):
         p.error('--window and --stride apply to --cine_file')
     if a.synthetic is not None and a.synthetic < 1:
         p.error('--synthetic needs N >= 1')
+    if a.coils and (a.synthetic is None or a.coils < 1):
+        p.error('--coils needs --synthetic and C >= 1')
+    if a.coils and (a.mask_file or a.layout != 'ours'):
+        p.error('--coils writes our multi-coil layout: no --mask_file or --layout port')
     if (a.mask_file or a.layout != 'ours') and (a.frames is not None or a.cine_file):
         p.error('--mask_file and --layout port are for 2-D data, not --frames / --cine_file')
     return a
@@ -110,7 +119,8 @@ def main(argv=None):
     if a.synthetic is not None and a.frames is not None:
         train, test = dynamic_sources.write_synthetic_cine(
             a.output_dir, a.synthetic, a.size, a.frames, a.acc, a.sample_n, a.mask_type, a.seed,
-            a.split, a.noise, a.name or 'synthetic_cine', a.overwrite, a.motion or 'local')
+            a.split, a.noise, a.name or 'synthetic_cine', a.overwrite, a.motion or 'local',
+            a.coils)
     elif a.cine_file is not None:
         name = a.name or os.path.basename(a.cine_file).split('.')[0]
         train, test = dynamic_sources.write_cine_file(
@@ -120,7 +130,7 @@ def main(argv=None):
         train, test = h5writer.write_synthetic(a.output_dir, a.synthetic, a.size, acc,
                                                a.sample_n, a.mask_type, a.seed, a.split,
                                                a.noise, a.name or 'synthetic', a.overwrite,
-                                               a.layout, fixed, a.mask_file or '')
+                                               a.layout, fixed, a.mask_file or '', a.coils)
     else:
         train, test, problems = convert.run_input(a, a.output_dir, a.name, a.size, acc, fixed)
     for path in (train, test):

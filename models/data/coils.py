@@ -160,3 +160,23 @@ def check_coil_data(kspace, maps, where):
                          % (where, maps.shape, kspace.shape))
     if not np.any(maps):
         raise InputError('%s: the coil maps are all zero' % where)
+
+
+def simulate_coils(items, coils, seed=0, noise=0.0):
+    """(name, image (H, W) or (T, H, W)) pairs -> (name, kspace, coil_maps) triples of `coils`
+    simulated coils: birdcage maps seeded by the name (each image sees its own array rotation;
+    the frames of a sequence share one) broadcast over the frames, fully sampled k-space
+    sense_forward(image, maps) plus complex Gaussian noise of std `noise` per coil sample
+    (seeded by the name too), (T,) C, H, W complex64."""
+    from models.masks import seed_from_name
+    for name, image in items:
+        image = np.asarray(image)
+        s = seed_from_name(name, seed)
+        maps = birdcage_maps(image.shape[-2:], coils, seed=s)
+        maps = np.broadcast_to(maps, image.shape[:-2] + maps.shape).astype(np.complex64)
+        k = sense_forward(image, maps)
+        if noise > 0:
+            rng = np.random.default_rng([s, 1])
+            k = k + noise / np.sqrt(2) * (rng.standard_normal(k.shape)
+                                          + 1j * rng.standard_normal(k.shape))
+        yield name, k.astype(np.complex64), maps
