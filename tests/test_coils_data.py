@@ -94,6 +94,14 @@ def test_espirit_without_sigpy_is_one_line(monkeypatch):
         coils.espirit_maps(np.ones((2, 8, 8), np.complex64))
 
 
+def test_espirit_too_small_a_calibration_region_is_one_line():
+    pytest.importorskip('sigpy')
+    x = phantom((32, 16), seed=0)
+    k = coils.sense_forward(x, coils.birdcage_maps((32, 16), 4, seed=0))
+    with pytest.raises(InputError, match='try a larger calibration region'):
+        coils.espirit_maps(k, calib_width=8)
+
+
 def test_check_coil_data_errors():
     k = np.zeros((4, 8, 8), np.complex64)
     s = np.ones((4, 8, 8), np.complex64)

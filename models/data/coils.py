@@ -137,9 +137,13 @@ def espirit_maps(kspace, calib_width=24, thresh=0.02, crop=0.95):
                          % e)
     # sigpy's k-space is centred, of the image in its natural layout: fft of our coil images
     ksp = sigpy.fft(np.fft.ifft2(kspace, norm='ortho'), axes=(-2, -1))
-    maps = EspiritCalib(ksp, calib_width=calib_width, thresh=thresh, crop=crop,
-                        show_pbar=False).run()
-    return normalise_maps(np.asarray(maps))
+    maps = np.asarray(EspiritCalib(ksp, calib_width=calib_width, thresh=thresh, crop=crop,
+                                   show_pbar=False).run())
+    if not np.any(maps):
+        raise InputError('ESPIRiT found no coil sensitivity above crop %g from the central %d x '
+                         '%d k-space: try a larger calibration region (--calib)'
+                         % (crop, calib_width, calib_width))
+    return normalise_maps(maps)
 
 
 def check_coil_data(kspace, maps, where):

@@ -227,22 +227,24 @@ def write_dataset(path, items, shape, complex_data, mask_type, acc, sample_n, se
     return w.n
 
 
-def write_multicoil_dataset(path, items, shape, coils, mask_type, acc, sample_n, seed, source):
+def write_multicoil_dataset(path, items, shape, coils, mask_type, acc, sample_n, seed, source,
+                            fixed_mask=None):
     """Write an iterable of (name, kspace, coil_maps), each (C, H, W) or (T, C, H, W) complex,
     fully sampled, orthonormal and uncentred, to a multi-coil file in our layout: the label is
     the coil combination (models.data.coils.sense_adjoint) scaled to max |x| = 1, the k-space
-    is divided by the same factor, and the masks are those of write_dataset. Returns the
-    image count."""
+    is divided by the same factor, and the masks are those of write_dataset (`fixed_mask`
+    (H, W), a source's own, for every image and frame if given). Returns the image count."""
     from models.data import coils as coils_mod
-    attrs = mask_attrs(mask_type, acc, sample_n, seed)
+    attrs = mask_attrs(mask_type, acc, sample_n, seed, fixed_mask)
     attrs['source'] = source
     w = H5Writer(path, shape, True, attrs, coils=coils)
     try:
         for name, kspace, maps in items:
             coils_mod.check_coil_data(kspace, maps, name)
             x, s = normalise(coils_mod.sense_adjoint(kspace, maps))
-            m = masks_mod.make_mask(mask_type, shape, acc, sample_n,
-                                    seed=masks_mod.seed_from_name(name, seed))
+            m = (np.broadcast_to(fixed_mask, shape) if fixed_mask is not None else
+                 masks_mod.make_mask(mask_type, shape, acc, sample_n,
+                                     seed=masks_mod.seed_from_name(name, seed)))
             w.append(x, m, s, name, kspace / s, maps)
         if w.n == 0:
             raise InputError('no images to write to %s' % path)
