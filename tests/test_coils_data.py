@@ -136,6 +136,9 @@ def test_make_h5data_coils_writes_what_h5data_reads(tmp_path, frames):
         assert f['kspace'].dtype == np.complex64 and f.attrs['coils'] == 4
         label, k, s = f['label'][()], f['kspace'][()], f['coil_maps'][()]
     np.testing.assert_allclose(label, coils.sense_adjoint(k, s), atol=1e-5)  # the reference
+    with h5py.File(path, 'r') as f:
+        np.testing.assert_allclose(f['rss'][()], coils.rss(np.fft.ifft2(k, norm='ortho')),
+                                   atol=1e-5)
     np.testing.assert_allclose(np.abs(label).reshape(2, -1).max(axis=1), 1.0, atol=1e-6)
     data = H5Data(path)
     assert data.coils == 4 and data.shape == lead + (16, 16)

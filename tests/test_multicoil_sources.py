@@ -85,7 +85,7 @@ def write_fastmri(path, n_slices=2, c=4, ro=32, pe=16, seed=0):
         ks.append(k)
     with h5py.File(path, 'w') as f:
         f['kspace'] = np.stack(ks)
-        f['ismrmrd_header'] = (b'<ismrmrdHeader><reconSpace><matrixSize><x>16</x><y>16</y>'
+        f['ismrmrd_header'] = (b'<ismrmrdHeader><reconSpace><matrixSize><x>12</x><y>14</y>'
                                b'</matrixSize></reconSpace></ismrmrdHeader>')
     return ks
 
@@ -137,6 +137,10 @@ def test_fastmri_multicoil_conversion(tmp_path):
     got = np.abs(label[0]) * data.f['scale'][0]
     obj = ref > 0.3 * ref.max()
     np.testing.assert_allclose(got[obj], ref[obj], atol=0.05 * ref.max())
+    # the RSS reference and fastMRI's reconSpace (x 12 readout, y 14 PE) as our (H, W)
+    rss = data.f['rss'][0] * data.f['scale'][0]
+    np.testing.assert_allclose(rss, ref, atol=1e-4 * ref.max())
+    assert tuple(data.attrs['recon_size']) == (14, 12)
     data.close()
 
 

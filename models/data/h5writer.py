@@ -25,8 +25,9 @@ Layouts (docs/data.md):
           one per image, and no other dataset, so the port's own train.py / test.py read them.
 Multi-coil files (layout 'ours', `coils` C): also `kspace` (N[, T], C, H, W) complex64, the
 fully sampled k-space of every coil (uncentred, orthonormal, divided by the label's scale), and
-`coil_maps` of the same shape; `label` is their coil combination sum_c conj(S_c) ifft2(k_c)
-and the attribute `coils` is C.
+`coil_maps` of the same shape; `label` is their coil combination sum_c conj(S_c) ifft2(k_c),
+`rss` (N[, T], H, W) float32 the root sum of squares of the coil images (on the label's scale,
+the reference fastMRI's metrics use), and the attribute `coils` is C.
 """
 import os
 
@@ -97,6 +98,9 @@ class H5Writer(object):
                                            maxshape=(None,) + cshape, chunks=(1,) + cshape)
                 setattr(self, key, ds)
                 self.datasets.append(ds)
+            self.rss = self.f.create_dataset('rss', (0,) + tuple(shape), dtype=np.float32,
+                                             maxshape=(None,) + tuple(shape), chunks=chunk)
+            self.datasets.append(self.rss)
             self.f.attrs['coils'] = self.coils
         self.names = []
         for k, v in (attrs or {}).items():
@@ -117,8 +121,10 @@ class H5Writer(object):
             self.label[i] = label if self.complex_data else np.real(label)
             self.scale[i] = scale
         if self.coils:
+            from models.data.coils import rss
             self.kspace[i] = kspace
             self.coil_maps[i] = coil_maps
+            self.rss[i] = rss(np.fft.ifft2(kspace, norm='ortho'))
         self.mask[i] = mask
         self.names.append(str(name))
         self.n += 1
@@ -228,15 +234,16 @@ def write_dataset(path, items, shape, complex_data, mask_type, acc, sample_n, se
 
 
 def write_multicoil_dataset(path, items, shape, coils, mask_type, acc, sample_n, seed, source,
-                            fixed_mask=None):
+                            fixed_mask=None, attrs=None):
     """Write an iterable of (name, kspace, coil_maps), each (C, H, W) or (T, C, H, W) complex,
     fully sampled, orthonormal and uncentred, to a multi-coil file in our layout: the label is
     the coil combination (models.data.coils.sense_adjoint) scaled to max |x| = 1, the k-space
     is divided by the same factor, and the masks are those of write_dataset (`fixed_mask`
-    (H, W), a source's own, for every image and frame if given). Returns the image count."""
+    (H, W), a source's own, for every image and frame if given; `attrs` more file attributes).
+    Returns the image count."""
     from models.data import coils as coils_mod
-    attrs = mask_attrs(mask_type, acc, sample_n, seed, fixed_mask)
-    attrs['source'] = source
+    attrs = dict(attrs or {}, source=source, **mask_attrs(mask_type, acc, sample_n, seed,
+                                                          fixed_mask))
     w = H5Writer(path, shape, True, attrs, coils=coils)
     try:
         for name, kspace, maps in items:

@@ -256,10 +256,21 @@ def _write(readers, paths, shape, opts, source):
                 for it in (_windows(its, shape[0]) if len(shape) == 3 else its):
                     yield it
         coils = opts['virtual'] or readers[0][1].coils
+        crop = recon_crop(readers[0][1], opts['readout'])
         counts.append(h5writer.write_multicoil_dataset(
             path, items(), shape, coils, opts['mask_type'], opts['acc'], opts['sample_n'],
-            opts['seed'], source, opts.get('fixed_mask')))
+            opts['seed'], source, opts.get('fixed_mask'),
+            {'recon_size': np.array(crop, np.int64)} if crop else None))
     return counts
+
+
+def recon_crop(reader, readout):
+    """fastMRI: reconSpace (x readout, y PE) of the file as (H, W) in our layout (PE first),
+    capped at the output's readout; None where the file has none."""
+    size = getattr(reader, 'recon_size', None)
+    if size is None:
+        return None
+    return (size[1], min(size[0], readout) if readout else size[0])
 
 
 def find_files(kind, inputs):
