@@ -37,6 +37,7 @@ import h5py
 import numpy as np
 
 from models import masks as masks_mod
+from models.data.coils import sense_adjoint
 from models.errors import InputError, first_line
 
 # What h5py raises for a damaged file (a truncated or corrupted header, chunk or B-tree).
@@ -70,7 +71,6 @@ def coil_inputs(label, mask, kspace, coil_maps):
     """A multi-coil batch: label (B, ...) complex, mask (B, ..., H, W), fully sampled kspace and
     coil_maps (B, ..., C, H, W) complex -> the network's inputs feature (zero-filled coil
     combination), label, mask, kspace (acquired: k * mask) and coil_maps, float32 2-channel."""
-    from models.data.coils import sense_adjoint
     k0 = (kspace * np.expand_dims(mask, -3)).astype(np.complex64)
     return {'feature': to_two_channel(sense_adjoint(k0, coil_maps)),
             'label': to_two_channel(label), 'mask': mask, 'kspace': to_two_channel(k0),

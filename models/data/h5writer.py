@@ -35,6 +35,7 @@ import h5py
 import numpy as np
 
 from models import masks as masks_mod
+from models.data import coils as coils_mod
 from models.errors import InputError, first_line
 
 
@@ -121,10 +122,9 @@ class H5Writer(object):
             self.label[i] = label if self.complex_data else np.real(label)
             self.scale[i] = scale
         if self.coils:
-            from models.data.coils import rss
             self.kspace[i] = kspace
             self.coil_maps[i] = coil_maps
-            self.rss[i] = rss(np.fft.ifft2(kspace, norm='ortho'))
+            self.rss[i] = coils_mod.rss(np.fft.ifft2(kspace, norm='ortho'))
         self.mask[i] = mask
         self.names.append(str(name))
         self.n += 1
@@ -241,7 +241,6 @@ def write_multicoil_dataset(path, items, shape, coils, mask_type, acc, sample_n,
     is divided by the same factor, and the masks are those of write_dataset (`fixed_mask`
     (H, W), a source's own, for every image and frame if given; `attrs` more file attributes).
     Returns the image count."""
-    from models.data import coils as coils_mod
     attrs = dict(attrs or {}, source=source, **mask_attrs(mask_type, acc, sample_n, seed,
                                                           fixed_mask))
     w = H5Writer(path, shape, True, attrs, coils=coils)
@@ -294,12 +293,12 @@ def write_synthetic(output_dir, n, size, acc, sample_n, mask_type='cartesian', s
     if coils:
         if fixed_mask is not None:
             raise InputError('--mask_file is for single-coil data, not --coils')
-        from models.data.coils import simulate_coils
         for path, idx in parts:
             if len(idx):
+                items = coils_mod.simulate_coils(synthetic_images(idx, size, seed), coils, seed,
+                                                 noise)
                 write_multicoil_dataset(
-                    path, simulate_coils(synthetic_images(idx, size, seed), coils, seed, noise),
-                    tuple(size), coils, mask_type, acc, sample_n, seed,
+                    path, items, tuple(size), coils, mask_type, acc, sample_n, seed,
                     'synthetic phantoms (seed %d), %d simulated birdcage coils, k-space noise %g'
                     % (seed, coils, noise))
         return train_path, test_path
