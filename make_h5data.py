@@ -16,9 +16,12 @@
   python make_h5data.py --synthetic 200 --image_size 64 --output_dir data
   python make_h5data.py --image_dir my_pngs/ --image_size 256 --name knee --output_dir data
   python make_h5data.py --input knee_singlecoil_train/ --name knee --output_dir data
+  python make_h5data.py --synthetic 200 --image_size 64 --coils 8 --noise 0.002  # multi-coil
   python make_h5data.py --synthetic 40 --frames 16 --image_size 48 --output_dir data   # 2D+t
   python make_h5data.py --synthetic 40 --frames 16 --image_size 48 --motion global  # moving FOV
   python make_h5data.py --cine_file cardiac.mat --key seq --window 16 --stride 8
+  python make_h5data.py --input knee_multicoil_train/ --multicoil --virtual_coils 8 --name knee
+  python make_h5data.py --cmrxrecon MultiCoil/Cine/TrainingSet/FullSample --window 12
   python make_h5data.py --image_dir chest/ --mask_file mask_acc3.hdf5 --layout port  # as the port
 
 Writes <output_dir>/<name>_train_acc<acc>.hdf5 and <name>_test_acc<acc>.hdf5. Each image is
@@ -35,14 +38,17 @@ from models.data.h5writer import LAYOUTS
 from models.errors import ArgumentParser, InputError, bool_flag, exit_on_input_error
 
 
-def parse_args(argv):
-    p = ArgumentParser(description=__doc__.splitlines()[0])
+def add_source_flags(p):
+    """Where the images come from (one source), and the options of each source."""
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument('--synthetic', type=int, metavar='N',
                      help='build N synthetic MR-like phantoms (no download needed)')
     src.add_argument('--image_dir', help='folder of PNG/JPG/TIFF images (8 or 16 bit); the same '
                      'as --input DIR --format image')
     convert.add_arguments(p, src)
+    src.add_argument('--cmrxrecon', nargs='+', metavar='PATH',
+                     help='CMRxRecon multi-coil cine: cine_*.mat files (MATLAB v7.3, '
+                     'kspace_full) or folders of them; multi-coil output')
     src.add_argument('--cine_file', help='dynamic data: .mat with a (nx, ny, nt[, n]) array '
                      '(see --key) or NIfTI (x, y[, z], t)')
     p.add_argument('--frames', type=int, default=None, metavar='T',
@@ -54,6 +60,10 @@ def parse_args(argv):
                    help='--cine_file: cut sequences into windows of T frames')
     p.add_argument('--stride', type=int, default=None, metavar='S',
                    help='--cine_file: start a window every S frames (default T: no overlap)')
+
+
+def add_output_flags(p):
+    """Names, sizes, masks and splits of the files written."""
     p.add_argument('--output_dir', default='data')
     p.add_argument('--name', default=None, help='file name prefix (default: synthetic or the '
                    'image folder name)')
@@ -72,15 +82,60 @@ def parse_args(argv):
                    'port\'s files: uint8 0-255 labels, float64 mask per image, nothing else)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--split', type=float, default=0.8, help='fraction of images for training')
-    p.add_argument('--noise', type=float, default=0.0,
-                   help='synthetic only: complex Gaussian noise std (image max is 1)')
     p.add_argument('--fit', default='resize', choices=('resize', 'crop'),
                    help="images: centre-crop to a square then 'resize', or centre-'crop'")
     bool_flag(p, 'overwrite', False, 'replace existing output files')
+
+
+def add_coil_flags(p):
+    """Multi-coil output: simulated coils, fastMRI multi-coil, CMRxRecon (docs/data.md)."""
+    p.add_argument('--noise', type=float, default=0.0,
+                   help='synthetic only: complex Gaussian noise std (image max is 1); with '
+                   '--coils, of each coil\'s k-space samples')
+    p.add_argument('--coils', type=int, default=0, metavar='C',
+                   help='with --synthetic: multi-coil files of C simulated birdcage coils '
+                   '(default 0: single-coil)')
+    bool_flag(p, 'multicoil', False, '--input fastMRI multi-coil files: keep the coils '
+              '(k-space and ESPIRiT maps) instead of root-sum-of-squares magnitudes')
+    p.add_argument('--virtual_coils', type=int, default=None, metavar='V',
+                   help='multi-coil real data: SVD coil compression to V virtual coils')
+    p.add_argument('--calib', type=int, default=24, metavar='N',
+                   help='multi-coil real data: ESPIRiT calibration region N x N (default 24)')
+    p.add_argument('--readout', type=int, default=None, metavar='N',
+                   help='multi-coil real data: crop the readout to its N central pixels in the '
+                   'image domain (fastMRI default: half, its 2x oversampling; CMRxRecon: kept)')
+    p.add_argument('--pe', type=int, default=None, metavar='N',
+                   help='multi-coil real data: N phase-encoding lines (default: the first '
+                   'file\'s); others get zero lines added or outer lines dropped in k-space')
+    p.add_argument('--cmrx_mask', default=None, metavar='FILE',
+                   help='--cmrxrecon: the challenge\'s mask file (AccFactor*/P*/cine_*_mask.mat) '
+                   'for every image instead of drawn masks')
+
+
+def check_coil_args(p, a):
+    """The multi-coil options against the source (p.error: one line, exit 2)."""
+    multi = a.multicoil or a.cmrxrecon is not None
+    if a.multicoil and a.input is None:
+        p.error('--multicoil applies to --input (fastMRI multi-coil files)')
+    if not multi and any(v is not None for v in (a.virtual_coils, a.readout, a.pe)):
+        p.error('--virtual_coils, --readout and --pe apply to --multicoil and --cmrxrecon')
+    if a.cmrx_mask and a.cmrxrecon is None:
+        p.error('--cmrx_mask applies to --cmrxrecon')
+    if multi and a.image_size is not None:
+        p.error('multi-coil real data keeps its size: --pe and --readout, not --image_size')
+    if multi and (a.mask_file or a.layout != 'ours'):
+        p.error('multi-coil data is written in our layout: no --mask_file or --layout port')
+
+
+def parse_args(argv):
+    p = ArgumentParser(description=__doc__.splitlines()[0])
+    add_source_flags(p)
+    add_output_flags(p)
+    add_coil_flags(p)
     a = p.parse_args(argv)
     if a.image_dir is not None:
         a.input, a.format = [a.image_dir], 'image'
-    if a.image_size is None and a.cine_file is None:
+    if a.image_size is None and a.cine_file is None and a.cmrxrecon is None and not a.multicoil:
         a.image_size = [formats.default_size(a.input or [], a.format)]
     if a.image_size is not None and (len(a.image_size) > 2 or min(a.image_size) < 8):
         p.error('--image_size takes H or H W, each >= 8')
@@ -89,10 +144,16 @@ def parse_args(argv):
         p.error('--frames needs --synthetic and T >= 1')
     if a.motion is not None and a.frames is None:
         p.error('--motion needs --synthetic --frames')
-    if (a.window is not None or a.stride is not None) and a.cine_file is None:
-        p.error('--window and --stride apply to --cine_file')
+    if a.stride is not None and a.cine_file is None or (
+            a.window is not None and a.cine_file is None and a.cmrxrecon is None):
+        p.error('--window applies to --cine_file and --cmrxrecon, --stride to --cine_file')
+    check_coil_args(p, a)
     if a.synthetic is not None and a.synthetic < 1:
         p.error('--synthetic needs N >= 1')
+    if a.coils and (a.synthetic is None or a.coils < 1):
+        p.error('--coils needs --synthetic and C >= 1')
+    if a.coils and (a.mask_file or a.layout != 'ours'):
+        p.error('--coils writes our multi-coil layout: no --mask_file or --layout port')
     if (a.mask_file or a.layout != 'ours') and (a.frames is not None or a.cine_file):
         p.error('--mask_file and --layout port are for 2-D data, not --frames / --cine_file')
     return a
@@ -110,7 +171,17 @@ def main(argv=None):
     if a.synthetic is not None and a.frames is not None:
         train, test = dynamic_sources.write_synthetic_cine(
             a.output_dir, a.synthetic, a.size, a.frames, a.acc, a.sample_n, a.mask_type, a.seed,
-            a.split, a.noise, a.name or 'synthetic_cine', a.overwrite, a.motion or 'local')
+            a.split, a.noise, a.name or 'synthetic_cine', a.overwrite, a.motion or 'local',
+            a.coils)
+    elif a.cmrxrecon is not None or a.multicoil:
+        from models.data import multicoil_sources as mc
+        kind = 'fastmri' if a.multicoil else 'cmrxrecon'
+        files = mc.find_files(kind, a.input if a.multicoil else a.cmrxrecon)
+        train, test = mc.write_multicoil(
+            kind, files, a.output_dir, a.name or kind + '_multicoil', a.acc, a.sample_n,
+            a.mask_type, a.seed, a.split, a.readout, a.pe, a.virtual_coils, a.calib, a.window,
+            a.cmrx_mask, a.overwrite)
+        problems = []
     elif a.cine_file is not None:
         name = a.name or os.path.basename(a.cine_file).split('.')[0]
         train, test = dynamic_sources.write_cine_file(
@@ -120,7 +191,7 @@ def main(argv=None):
         train, test = h5writer.write_synthetic(a.output_dir, a.synthetic, a.size, acc,
                                                a.sample_n, a.mask_type, a.seed, a.split,
                                                a.noise, a.name or 'synthetic', a.overwrite,
-                                               a.layout, fixed, a.mask_file or '')
+                                               a.layout, fixed, a.mask_file or '', a.coils)
     else:
         train, test, problems = convert.run_input(a, a.output_dir, a.name, a.size, acc, fixed)
     for path in (train, test):

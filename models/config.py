@@ -60,7 +60,8 @@ class Config(object):
 
     Architecture: preset, net ('cascade' | 'port'), model (MODELS), Dn, Dc, nf, dc_mode,
     batch_norm, share_weights, frame_dist (dynamic only: data-sharing distances, [] for the
-    plain 3D cascade), frames (T of a dynamic model), image_size [H, W].
+    plain 3D cascade), frames (T of a dynamic model), image_size [H, W], coils (C of a
+    multi-coil model, 0 for single-coil data).
     Training: optimizer, learning_rate, adam_beta1, loss, label_scale, loss_scale_incr_steps,
     weight_decay (models/presets.py explains each), batch_size, random_seed, precision_mode.
     Data: mask_mode, mask_type, acc, sample_n, data_train_dir, steps_per_epoch,
@@ -79,6 +80,7 @@ class Config(object):
     frame_dist: object = None
     frames: object = None
     image_size: object = None
+    coils: int = 0
     optimizer: str = 'adam'
     learning_rate: float = 1e-3
     adam_beta1: float = 0.9

@@ -85,7 +85,7 @@ class Validation(object):
 
     def __init__(self, cfg, data, batch):
         self.data, self.batch = data, batch
-        self.feature, self.mask = model_tf.placeholders(cfg, batch=batch)
+        self.feature, self.mask = model_tf.placeholders(cfg, batch=batch, coils=0)
         self.pred = model_tf.reconstruction(self.feature, self.mask, False, cfg)
         h, w = cfg.image_size
         self.values = dict((k, tf.placeholder(tf.float32, name='val_' + k)) for k in VAL_KEYS)

@@ -22,7 +22,11 @@ centred (k-space origin in the middle), which are detected and shifted to the un
 One line says what was done.
 
 Network inputs: feature (B, H, W, 2) float32 = zero-filled image ifft2(fft2(label) * mask) as
-(real, imag); label (B, H, W, 2) float32; mask (B, H, W) float32. Nothing is held in memory
+(real, imag); label (B, H, W, 2) float32; mask (B, H, W) float32.
+Multi-coil files (datasets `kspace` and `coil_maps` (N[, T], C, H, W) complex64, docs/data.md)
+add kspace = the acquired k-space k * mask and coil_maps, (B[, T], C, H, W, 2) float32 each;
+feature is then the zero-filled coil combination sum_c conj(S_c) ifft2(k_c mask), and label
+the file's (the fully sampled coil combination). Nothing is held in memory
 beyond the batches in flight: memory does not grow with the file's size.
 """
 import os
@@ -33,6 +37,7 @@ import h5py
 import numpy as np
 
 from models import masks as masks_mod
+from models.data.coils import sense_adjoint
 from models.errors import InputError, first_line
 
 # What h5py raises for a damaged file (a truncated or corrupted header, chunk or B-tree).
@@ -62,7 +67,18 @@ def to_complex(x):
     return (x[..., 0] + 1j * x[..., 1]).astype(np.complex64)
 
 
+def coil_inputs(label, mask, kspace, coil_maps):
+    """A multi-coil batch: label (B, ...) complex, mask (B, ..., H, W), fully sampled kspace and
+    coil_maps (B, ..., C, H, W) complex -> the network's inputs feature (zero-filled coil
+    combination), label, mask, kspace (acquired: k * mask) and coil_maps, float32 2-channel."""
+    k0 = (kspace * np.expand_dims(mask, -3)).astype(np.complex64)
+    return {'feature': to_two_channel(sense_adjoint(k0, coil_maps)),
+            'label': to_two_channel(label), 'mask': mask, 'kspace': to_two_channel(k0),
+            'coil_maps': to_two_channel(coil_maps)}
+
+
 LABEL_SCALES = ('image_max', 'stored')
+COIL_KEYS = ('kspace', 'coil_maps')
 
 
 class H5Data(object):
@@ -76,6 +92,8 @@ class H5Data(object):
     make_h5data.py writes), 'stored' keeps the stored values (the port's 0-255 pixel scale).
     Masks found centred (models.masks.LayoutEvidence) are returned ifftshift-ed (uncentred).
     `note` is the line printed at open saying what was done ('' when nothing was).
+    `coils` is C for a multi-coil file (datasets kspace and coil_maps), else 0; read_coils()
+    reads them.
     """
 
     def __init__(self, path, label_scale='image_max'):
@@ -127,10 +145,73 @@ class H5Data(object):
         self.shared_mask = mshape == lshape[1:]
         self.integer_labels = self.label.dtype.kind in 'iu'
         self.attrs = dict(self.f.attrs)
+        self._open_coils()
         self._scan()
         self.note = self._describe()
         if self.note:
             print(self.note)
+
+    def _open_coils(self):
+        """Find and check the multi-coil datasets (both or neither); self.coils = C or 0."""
+        path, lshape = self.path, self.label.shape
+        present = [k for k in COIL_KEYS if k in self.f]
+        self.coils = 0
+        if not present:
+            return
+        if len(present) == 1:
+            raise InputError('%s: multi-coil files need both datasets %s; found only %r'
+                             % (path, ' and '.join(COIL_KEYS), present[0]))
+        k, s = self.f['kspace'], self.f['coil_maps']
+        if k.dtype.kind != 'c' or s.dtype.kind not in 'cf':
+            raise InputError('%s: kspace must be complex (and coil_maps complex or real), got '
+                             '%s and %s' % (path, k.dtype, s.dtype))
+        if k.ndim != len(lshape) + 1 or k.shape[:-3] != lshape[:-2] \
+                or k.shape[-2:] != lshape[-2:]:
+            raise InputError('%s: kspace has shape %s; expected (N[, T], C, H, W) with the '
+                             'label\'s %s' % (path, k.shape, lshape))
+        if s.shape != k.shape:
+            if s.ndim == k.ndim and s.shape[-3] != k.shape[-3]:
+                raise InputError('%s: kspace has %d coils but coil_maps has %d'
+                                 % (path, k.shape[-3], s.shape[-3]))
+            raise InputError('%s: coil_maps has shape %s; expected the kspace\'s %s'
+                             % (path, s.shape, k.shape))
+        self.kspace, self.coil_maps = k, s
+        self.coils = k.shape[-3]
+
+    def _scan_coils(self):
+        """Multi-coil files: k-space finite and each image's maps not all zero, read in
+        bounded chunks."""
+        per_image = int(np.prod(self.kspace.shape[1:])) * self.kspace.dtype.itemsize
+        chunk = max(1, SCAN_BYTES // max(per_image, 1))
+        for start in range(0, self.n, chunk):
+            try:
+                k = np.asarray(self.kspace[start:start + chunk])
+                s = np.asarray(self.coil_maps[start:start + chunk])
+            except H5_ERRORS as e:
+                raise InputError('%s: cannot read the coil data of images %d..%d (%s)'
+                                 % (self.path, start, start + chunk - 1, first_line(e)))
+            bad = ~np.isfinite(k.reshape(len(k), -1)).all(axis=1)
+            if bad.any():
+                raise InputError('%s: kspace of image %d contains NaN or Inf'
+                                 % (self.path, start + np.flatnonzero(bad)[0]))
+            empty = ~s.reshape(len(s), -1).any(axis=1)
+            if empty.any():
+                raise InputError('%s: the coil maps of image %d are all zero'
+                                 % (self.path, start + np.flatnonzero(empty)[0]))
+
+    def read_coils(self, idx):
+        """Multi-coil files: images `idx` (any order) -> (kspace, coil_maps) complex64
+        (B[, T], C, H, W), fully sampled k-space as stored."""
+        idx = np.asarray(idx, dtype=np.int64)
+        order = np.argsort(idx)
+        inverse = np.empty_like(order)
+        inverse[order] = np.arange(len(order))
+        try:
+            k, s = (np.asarray(ds[idx[order]])[inverse] for ds in (self.kspace, self.coil_maps))
+        except H5_ERRORS as e:
+            raise InputError('%s: cannot read the coil data of images %s (%s)'
+                             % (self.path, idx[:4].tolist(), first_line(e)))
+        return k.astype(np.complex64), s.astype(np.complex64)
 
     def _describe(self):
         """The line saying what is done to this file's data ('' when it is used as stored)."""
@@ -182,6 +263,8 @@ class H5Data(object):
                                  % (self.path, start + np.flatnonzero(bad)[0]))
         self._label_range = (min(lo), max(hi)) if self.integer_labels else None
         self.mask_centred = layout.layout() == masks_mod.CENTRED
+        if self.coils:
+            self._scan_coils()
         if self.mask_centred and self.shared_mask:
             self._shared = np.fft.ifftshift(self._shared, axes=(-2, -1))
 
@@ -298,8 +381,11 @@ class Batches(object):
             mask = np.stack([masks_mod.make_mask(self.mask_type, self.data.shape, self.acc,
                                                  self.sample_n, seed=[self.seed, epoch, int(i)])
                              for i in idx])
-        feature = undersample(label, mask)
-        out = {'feature': to_two_channel(feature), 'label': to_two_channel(label), 'mask': mask}
+        if self.data.coils:
+            out = coil_inputs(label, mask, *self.data.read_coils(idx))
+        else:
+            out = {'feature': to_two_channel(undersample(label, mask)),
+                   'label': to_two_channel(label), 'mask': mask}
         if self.pad_last and len(idx) < self.batch_size:
             fill = np.zeros(self.batch_size - len(idx), dtype=np.int64)  # row 0, repeated
             out = dict((k, np.concatenate([v, v[fill]])) for k, v in out.items())

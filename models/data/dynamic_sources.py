@@ -146,10 +146,12 @@ def cine_sequences(path, seqs, indices, size, window=None, stride=None, fit='res
 
 def write_synthetic_cine(output_dir, n, size, frames, acc, sample_n, mask_type='cartesian',
                          seed=0, split=0.8, noise=0.0, name='synthetic_cine', overwrite=False,
-                         motion='local'):
+                         motion='local', coils=0):
     """Write n cine phantoms (T = frames) as a train/test pair, a mask per frame, seeded by
     the sequence name; motion 'local' (only the heart moves) or 'global' (the whole field of
-    view moves too, see synthetic.cine_phantom). Returns (train, test) paths."""
+    view moves too, see synthetic.cine_phantom). With `coils` C > 0, multi-coil files of
+    simulated birdcage coils, one set of maps per sequence, `noise` the k-space noise of each
+    coil (models.data.coils.simulate_coils). Returns (train, test) paths."""
     from models.data import h5writer
     if frames < 1:
         raise InputError('--frames must be >= 1, got %d' % frames)
@@ -157,13 +159,20 @@ def write_synthetic_cine(output_dir, n, size, frames, acc, sample_n, mask_type='
     h5writer.check_writable([train_path, test_path], overwrite)
     n_train = h5writer.split_count(n, split)
     shape = (frames,) + tuple(size)
+    source = ('synthetic cine phantoms (seed %d%s)'
+              % (seed, ', global motion' if motion == 'global' else ''))
     for path, idx in ((train_path, range(n_train)), (test_path, range(n_train, n))):
-        if len(idx):
+        if len(idx) and coils:
+            from models.data.coils import simulate_coils
+            seqs = synthetic_sequences(idx, size, frames, seed, 0.0, motion)
+            h5writer.write_multicoil_dataset(
+                path, simulate_coils(seqs, coils, seed, noise), shape, coils, mask_type, acc,
+                sample_n, seed, '%s, %d simulated birdcage coils, k-space noise %g'
+                % (source, coils, noise))
+        elif len(idx):
             h5writer.write_dataset(path, synthetic_sequences(idx, size, frames, seed, noise,
                                                              motion),
-                                   shape, True, mask_type, acc, sample_n, seed,
-                                   'synthetic cine phantoms (seed %d%s)'
-                                   % (seed, ', global motion' if motion == 'global' else ''))
+                                   shape, True, mask_type, acc, sample_n, seed, source)
     return train_path, test_path
 
 

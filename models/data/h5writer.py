@@ -23,6 +23,11 @@ Layouts (docs/data.md):
   'port'  the port's make_h5data.py files: `label` (N, H, W) uint8 0-255 grayscale (|x| scaled
           so that each image's max is 255, rounded; phase is dropped), `mask` (N, H, W) float64,
           one per image, and no other dataset, so the port's own train.py / test.py read them.
+Multi-coil files (layout 'ours', `coils` C): also `kspace` (N[, T], C, H, W) complex64, the
+fully sampled k-space of every coil (uncentred, orthonormal, divided by the label's scale), and
+`coil_maps` of the same shape; `label` is their coil combination sum_c conj(S_c) ifft2(k_c),
+`rss` (N[, T], H, W) float32 the root sum of squares of the coil images (on the label's scale,
+the reference fastMRI's metrics use), and the attribute `coils` is C.
 """
 import os
 
@@ -30,6 +35,7 @@ import h5py
 import numpy as np
 
 from models import masks as masks_mod
+from models.data import coils as coils_mod
 from models.errors import InputError, first_line
 
 
@@ -58,9 +64,12 @@ class H5Writer(object):
     stored in the 'port' layout, nor are the names).
     """
 
-    def __init__(self, path, shape, complex_data, attrs=None, layout='ours'):
+    def __init__(self, path, shape, complex_data, attrs=None, layout='ours', coils=0):
         if layout not in LAYOUTS:
             raise ValueError('layout must be one of %s, got %r' % (LAYOUTS, layout))
+        if coils and layout != 'ours':
+            raise InputError('multi-coil data is written in our layout only, not --layout %s'
+                             % layout)
         self.path = path
         self.tmp = path + '.partial'
         self.layout = layout
@@ -82,13 +91,28 @@ class H5Writer(object):
             self.scale = self.f.create_dataset('scale', (0,), dtype=np.float32,
                                                maxshape=(None,))
             self.datasets.append(self.scale)
+        self.coils = int(coils)
+        if self.coils:
+            cshape = tuple(shape[:-2]) + (self.coils,) + tuple(shape[-2:])
+            for key in ('kspace', 'coil_maps'):
+                ds = self.f.create_dataset(key, (0,) + cshape, dtype=np.complex64,
+                                           maxshape=(None,) + cshape, chunks=(1,) + cshape)
+                setattr(self, key, ds)
+                self.datasets.append(ds)
+            self.rss = self.f.create_dataset('rss', (0,) + tuple(shape), dtype=np.float32,
+                                             maxshape=(None,) + tuple(shape), chunks=chunk)
+            self.datasets.append(self.rss)
+            self.f.attrs['coils'] = self.coils
         self.names = []
         for k, v in (attrs or {}).items():
             self.f.attrs[k] = v
         self.n = 0
         self.complex_data = complex_data
 
-    def append(self, label, mask, scale=1.0, name=''):
+    def append(self, label, mask, scale=1.0, name='', kspace=None, coil_maps=None):
+        """One image; a multi-coil file needs its kspace and coil_maps (C, H, W)."""
+        if self.coils and (kspace is None or coil_maps is None):
+            raise ValueError('a multi-coil file needs kspace and coil_maps for every image')
         i = self.n
         for ds in self.datasets:
             ds.resize(i + 1, axis=0)
@@ -97,6 +121,10 @@ class H5Writer(object):
         else:
             self.label[i] = label if self.complex_data else np.real(label)
             self.scale[i] = scale
+        if self.coils:
+            self.kspace[i] = kspace
+            self.coil_maps[i] = coil_maps
+            self.rss[i] = coils_mod.rss(np.fft.ifft2(kspace, norm='ortho'))
         self.mask[i] = mask
         self.names.append(str(name))
         self.n += 1
@@ -205,6 +233,34 @@ def write_dataset(path, items, shape, complex_data, mask_type, acc, sample_n, se
     return w.n
 
 
+def write_multicoil_dataset(path, items, shape, coils, mask_type, acc, sample_n, seed, source,
+                            fixed_mask=None, attrs=None):
+    """Write an iterable of (name, kspace, coil_maps), each (C, H, W) or (T, C, H, W) complex,
+    fully sampled, orthonormal and uncentred, to a multi-coil file in our layout: the label is
+    the coil combination (models.data.coils.sense_adjoint) scaled to max |x| = 1, the k-space
+    is divided by the same factor, and the masks are those of write_dataset (`fixed_mask`
+    (H, W), a source's own, for every image and frame if given; `attrs` more file attributes).
+    Returns the image count."""
+    attrs = dict(attrs or {}, source=source, **mask_attrs(mask_type, acc, sample_n, seed,
+                                                          fixed_mask))
+    w = H5Writer(path, shape, True, attrs, coils=coils)
+    try:
+        for name, kspace, maps in items:
+            coils_mod.check_coil_data(kspace, maps, name)
+            x, s = normalise(coils_mod.sense_adjoint(kspace, maps))
+            m = (np.broadcast_to(fixed_mask, shape) if fixed_mask is not None else
+                 masks_mod.make_mask(mask_type, shape, acc, sample_n,
+                                     seed=masks_mod.seed_from_name(name, seed)))
+            w.append(x, m, s, name, kspace / s, maps)
+        if w.n == 0:
+            raise InputError('no images to write to %s' % path)
+    except BaseException:
+        w.abort()
+        raise
+    w.close()
+    return w.n
+
+
 def split_paths(output_dir, name, acc):
     """The port's naming: <name>_train_acc<acc>.hdf5 and <name>_test_acc<acc>.hdf5."""
     return tuple(os.path.join(output_dir, '%s_%s_acc%g.hdf5' % (name, part, acc))
@@ -239,14 +295,28 @@ def split_count(n, split):
 
 def write_synthetic(output_dir, n, size, acc, sample_n, mask_type='cartesian', seed=0,
                     split=0.8, noise=0.0, name='synthetic', overwrite=False, layout='ours',
-                    fixed_mask=None, mask_file=''):
+                    fixed_mask=None, mask_file='', coils=0):
     """Write the synthetic phantom dataset as a train/test pair (in `layout`, with
-    `fixed_mask` for every image if given). Returns (train, test) paths."""
+    `fixed_mask` for every image if given). With `coils` C > 0, multi-coil files of simulated
+    birdcage coils (models.data.coils.simulate_coils; `noise` is then the k-space noise of
+    each coil). Returns (train, test) paths."""
     from models.data.sources import synthetic_images
     train_path, test_path = split_paths(output_dir, name, acc)
     check_writable([train_path, test_path], overwrite)
     n_train = split_count(n, split)
     parts = [(train_path, range(n_train)), (test_path, range(n_train, n))]
+    if coils:
+        if fixed_mask is not None:
+            raise InputError('--mask_file is for single-coil data, not --coils')
+        for path, idx in parts:
+            if len(idx):
+                items = coils_mod.simulate_coils(synthetic_images(idx, size, seed), coils, seed,
+                                                 noise)
+                write_multicoil_dataset(
+                    path, items, tuple(size), coils, mask_type, acc, sample_n, seed,
+                    'synthetic phantoms (seed %d), %d simulated birdcage coils, k-space noise %g'
+                    % (seed, coils, noise))
+        return train_path, test_path
     for path, idx in parts:
         if len(idx):
             write_dataset(path, synthetic_images(idx, size, seed, noise), tuple(size), True,

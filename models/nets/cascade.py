@@ -21,13 +21,15 @@ Static 2D: images (N, H, W, 2) float32 (real, imag), masks (N, H, W). Dynamic 2D
 import tensorflow.compat.v1 as tf
 
 from models.config import DC_MODES
-from models.nets.layers import cnn_block, dc_layer, data_sharing, sampled_kspace
+from models.nets.layers import (check_coil_inputs, cnn_block, coil_sampled_kspace, dc_layer,
+                                data_sharing, sampled_kspace)
 
 SCOPE = 'cascade_net'
 
 
 def makeModel(feature, mask, train, Dn=5, Dc=5, nf=64, dc_mode='hard',
-              batch_norm=False, share_weights=False, seed=None, frame_dist=None):
+              batch_norm=False, share_weights=False, seed=None, frame_dist=None,
+              kspace=None, coil_maps=None):
     """Build D{Dn}-C{Dc}, or with 5-D input the dynamic D{Dn}-C{Dc}(S).
 
     feature: (N, H, W, 2) float32 zero-filled image; mask: (N, H, W) float32 0/1, uncentred.
@@ -36,6 +38,9 @@ def makeModel(feature, mask, train, Dn=5, Dc=5, nf=64, dc_mode='hard',
     before each cascade's CNN (divide by the sampled count in cascade 1, by 2d+1 after, as the
     reference does). frame_dist None or [] gives the plain 3D cascade.
     train: True for the training graph (batch norm uses batch statistics).
+    Multi-coil: kspace (N[, T], C, H, W) complex64 the acquired k-space of every coil (masked
+    here) and coil_maps of the same shape, normalised (sum_c |S_c|^2 = 1 on the object);
+    feature is then their zero-filled coil combination. Every DC and DS layer acts per coil.
     Returns a dict: 'k0' the acquired k-space, 'cnn{i}' each cascade's CNN output (after the
     residual), 'dc{i}' each cascade's output after data consistency, i = 1..Dc; 'dc0' is the
     input. Variables live under `cascade_net/` with AUTO_REUSE, so a second call (e.g. an
@@ -43,19 +48,22 @@ def makeModel(feature, mask, train, Dn=5, Dc=5, nf=64, dc_mode='hard',
     """
     if dc_mode not in DC_MODES:
         raise ValueError('dc_mode must be one of %s' % (DC_MODES,))
+    check_coil_inputs(kspace, coil_maps)
     out = {'dc0': feature}
     with tf.variable_scope(SCOPE, reuse=tf.AUTO_REUSE):
-        k0 = sampled_kspace(feature, mask)
+        k0 = (sampled_kspace(feature, mask) if coil_maps is None
+              else coil_sampled_kspace(kspace, mask))
         out['k0'] = k0
         x = feature
         for i in range(1, Dc + 1):
             cnn_in = x
             if frame_dist:
                 with tf.name_scope('ds%d' % i):
-                    cnn_in = data_sharing(x, mask, frame_dist, divide_by_n=i > 1)
+                    cnn_in = data_sharing(x, mask, frame_dist, divide_by_n=i > 1,
+                                          maps=coil_maps, k0=k0)
             with tf.variable_scope('cnn' if share_weights else 'cnn%d' % i):
                 x = x + cnn_block(cnn_in, Dn, nf, train, batch_norm, seed)
             out['cnn%d' % i] = x
-            x = dc_layer(x, k0, mask, dc_mode, 'dc%d' % i)
+            x = dc_layer(x, k0, mask, dc_mode, 'dc%d' % i, coil_maps)
             out['dc%d' % i] = x
     return out

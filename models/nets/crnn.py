@@ -26,19 +26,23 @@ i = 1). Images (N, T, H, W, 2) float32 with a static T, masks (N, T, H, W).
 import tensorflow.compat.v1 as tf
 
 from models.config import DC_MODES
-from models.nets.layers import dc_layer, sampled_kspace, weight
+from models.nets.layers import (check_coil_inputs, coil_sampled_kspace, dc_layer,
+                                sampled_kspace, weight)
 from models.nets.recurrent import bcrnn_layer, crnn_i_layer, frame_conv
 
 SCOPE = 'crnn_mri'
 
 
-def crnn_mri(feature, mask, train, Dn=5, Dc=10, nf=64, dc_mode='hard', seed=None):
+def crnn_mri(feature, mask, train, Dn=5, Dc=10, nf=64, dc_mode='hard', seed=None, kspace=None,
+             coil_maps=None):
     """Build CRNN-MRI with Dn layers per iteration (BCRNN, Dn - 2 CRNN-i, output conv) and
     Dc iterations.
 
     feature: (N, T, H, W, 2) float32 zero-filled image sequence, T static; mask: (N, T, H, W)
     float32 0/1, uncentred. `train` is accepted for makeModel's signature: the network has no
     layer that differs between training and inference.
+    Multi-coil: kspace (N, T, C, H, W) complex64 the acquired k-space of every coil and
+    coil_maps of the same shape (as makeModel's); DC then acts per coil on every frame.
     Returns a dict as makeModel's: 'k0' the acquired k-space, 'dc0' the input, 'cnn{i}' each
     iteration's output before data consistency (after the residual), 'dc{i}' after it.
     Variables live under `crnn_mri/` with AUTO_REUSE (one set for all iterations; with
@@ -52,9 +56,11 @@ def crnn_mri(feature, mask, train, Dn=5, Dc=10, nf=64, dc_mode='hard', seed=None
                          % feature.shape)
     if Dn < 2:
         raise ValueError('Dn must be >= 2 (BCRNN and the output conv), got %d' % Dn)
+    check_coil_inputs(kspace, coil_maps)
     out = {'dc0': feature}
     with tf.variable_scope(SCOPE, reuse=tf.AUTO_REUSE):
-        k0 = sampled_kspace(feature, mask)
+        k0 = (sampled_kspace(feature, mask) if coil_maps is None
+              else coil_sampled_kspace(kspace, mask))
         out['k0'] = k0
         x = feature
         states = [None] * (Dn - 1)  # each recurrent layer's output at the previous iteration
@@ -73,6 +79,6 @@ def crnn_mri(feature, mask, train, Dn=5, Dc=10, nf=64, dc_mode='hard', seed=None
                 states = layer_out
                 x = x + res
                 out['cnn%d' % i] = x
-                x = dc_layer(x, k0, mask, dc_mode, 'dc%d' % i)
+                x = dc_layer(x, k0, mask, dc_mode, 'dc%d' % i, coil_maps)
                 out['dc%d' % i] = x
     return out

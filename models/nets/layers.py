@@ -23,6 +23,10 @@ with H*W, and no tensor of the graph nears float16's maximum (65504) where a bac
 FFTs or complex products in half precision. Data consistency and data sharing are linear in
 k-space, so their results do not depend on the scaling: checkpoints trained with the earlier
 unnormalised pair give the same outputs.
+Multi-coil data (C coils): coil maps S (..., C, H, W) complex64 and per-coil k-space
+(..., C, H, W); the forward model is k_c = fft2(S_c x) and its adjoint the coil combination
+sum_c conj(S_c) ifft2(k_c) (forward_op / adjoint_op). DC and DS take the maps as an optional
+argument; without it they add exactly the single-coil ops.
 Only TF 1.15 ops are used (no Keras, no tf.layers).
 """
 import math
@@ -71,38 +75,95 @@ def sampled_kspace(feature, mask):
     return fft2(feature) * tf.complex(mask, tf.zeros_like(mask))
 
 
-def data_consistency(x, k0, mask, lam=None):
+def coil_fft2(x, maps):
+    """Image (..., H, W, 2) and coil maps (..., C, H, W) complex64 -> the orthonormal k-space of
+    every coil image S_c x, (..., C, H, W) complex64: fft2 of each coil, scaled as fft2."""
+    scale = 1.0 / math.sqrt(_pixels(x.shape[:-1]))
+    return tf.signal.fft2d(tf.expand_dims(r2c(x * scale), -3) * maps)
+
+
+def coil_ifft2(k, maps):
+    """Orthonormal per-coil k-space (..., C, H, W) complex64 -> the coil combination
+    sum_c conj(S_c) ifft2(k_c), (..., H, W, 2): the adjoint of coil_fft2, scaled as ifft2."""
+    combined = tf.reduce_sum(tf.signal.ifft2d(k) * tf.math.conj(maps), axis=-3)
+    return c2r(combined) * math.sqrt(_pixels(k.shape))
+
+
+def forward_op(x, maps=None):
+    """The forward model: fft2(x) for one coil (maps None), coil_fft2(x, maps) for C coils."""
+    return fft2(x) if maps is None else coil_fft2(x, maps)
+
+
+def adjoint_op(k, maps=None):
+    """The forward model's adjoint: ifft2(k) for one coil, coil_ifft2(k, maps) for C coils."""
+    return ifft2(k) if maps is None else coil_ifft2(k, maps)
+
+
+def coil_mask(mask, maps=None):
+    """The mask (..., H, W) as it multiplies k-space: (..., 1, H, W), broadcast over the coils,
+    when there are maps; unchanged (no op added) for one coil."""
+    return mask if maps is None else tf.expand_dims(mask, -3)
+
+
+def check_coil_inputs(kspace, coil_maps):
+    """A network's multi-coil inputs: both or neither, complex64, (..., C, H, W) of one shape."""
+    if (kspace is None) != (coil_maps is None):
+        raise ValueError('multi-coil needs both kspace and coil_maps (or neither)')
+    if kspace is None:
+        return
+    for name, t in (('kspace', kspace), ('coil_maps', coil_maps)):
+        if t.dtype != tf.complex64:
+            raise ValueError('%s must be complex64 (..., C, H, W), got %s' % (name, t.dtype))
+    if not kspace.shape.is_compatible_with(coil_maps.shape):
+        raise ValueError('kspace %s and coil_maps %s differ in shape'
+                         % (kspace.shape, coil_maps.shape))
+
+
+def coil_sampled_kspace(kspace, mask):
+    """k0 of C coils: their k-space (..., C, H, W) complex64 times the mask (..., H, W), zero
+    off the samples whatever was fed there."""
+    mask = tf.expand_dims(mask, -3)
+    return kspace * tf.complex(mask, tf.zeros_like(mask))
+
+
+def data_consistency(x, k0, mask, lam=None, maps=None):
     """Replace (or, with `lam`, blend) the network's k-space by the acquired samples.
 
     x: (..., H, W, 2) image; k0: (..., H, W) complex64 acquired samples; mask: (..., H, W).
     lam None (noiseless): k = (1 - m) k_cnn + m k0.
     lam > 0 (noisy, paper eq. 8): k = (1 - m) k_cnn + m (k_cnn + lam k0) / (1 + lam),
     i.e. only sampled points change.
+    maps (multi-coil): (..., C, H, W) complex64 coil sensitivities, normalised so that
+    sum_c |S_c|^2 = 1 where the object is; k0 is then the acquired k-space of every coil,
+    (..., C, H, W). k_cnn becomes k_c = fft2(S_c x), the same formula acts on every coil and
+    the result is the coil combination x = sum_c conj(S_c) ifft2(k_c). One coil with S = 1 is
+    the single-coil layer; maps None adds exactly the single-coil graph's ops.
     """
-    k = fft2(x)
+    k = forward_op(x, maps)
+    mask = coil_mask(mask, maps)
     m = tf.complex(mask, tf.zeros_like(mask))
     if lam is None:
         k_dc = (1.0 - m) * k + m * k0
     else:
         lam_c = tf.complex(lam, tf.zeros_like(lam))
         k_dc = (1.0 - m) * k + m * (k + lam_c * k0) / (1.0 + lam_c)
-    return ifft2(k_dc)
+    return adjoint_op(k_dc, maps)
 
 
 LAMBDA_INIT = 10.0  # start close to hard DC: a large lambda trusts the acquired samples
 
 
-def dc_layer(x, k0, mask, dc_mode, scope):
+def dc_layer(x, k0, mask, dc_mode, scope, maps=None):
     """The DC layer of one cascade / iteration: 'hard' replaces the sampled points; 'lambda'
     blends them with a learnable lambda = exp(`scope`/log_lambda), initialised LAMBDA_INIT
-    (learned in log space, so it stays positive)."""
+    (learned in log space, so it stays positive). `maps`: multi-coil (data_consistency)."""
     lam = None
     if dc_mode == 'lambda':
         with tf.variable_scope(scope):
             log_lam = tf.get_variable('log_lambda', [], initializer=tf.constant_initializer(
                 math.log(LAMBDA_INIT)))
             lam = tf.exp(log_lam)
-    return data_consistency(x, k0, mask, lam)
+    return data_consistency(x, k0, mask, lam, maps)
 
 
 def _roll_time(z, shift):
@@ -115,7 +176,7 @@ def _roll_time(z, shift):
     return tf.concat([z[:, t - shift:], z[:, :t - shift]], axis=1)
 
 
-def data_sharing(x, mask, frame_dist, divide_by_n):
+def data_sharing(x, mask, frame_dist, divide_by_n, maps=None, k0=None):
     """The data-sharing (DS) layer of the dynamic cascade (Schlemper et al. 2018, sec. II-C).
 
     x: (N, T, H, W, 2) the cascade's input image, T static; mask: (N, T, H, W) 0/1, uncentred.
@@ -125,9 +186,21 @@ def data_sharing(x, mask, frame_dist, divide_by_n):
     the acquired samples of frame t are put back: res_d = avg (1-m) + k m.
     With divide_by_n False (the reference's first cascade, where k is zero off the samples) this
     is the mean of the sampled neighbours; later cascades' k is full, so divide by 2d+1.
+    Multi-coil (maps (N, T, C, H, W) complex64): the same per coil on k_c = fft2(S_c x), and
+    each res_d is coil-combined, sum_c conj(S_c) ifft2(res_d,c). In the first cascade
+    (divide_by_n False) k_c is the acquired k-space k0 (N, T, C, H, W), zero off the samples:
+    one coil's fft2(x) of the zero-filled input is exactly its k0, but C coils' fft2(S_c x) of
+    their combination is not (the combination mixes the coils), and the layer shares what each
+    coil acquired.
     Returns (N, T, H, W, 2 (1 + len(frame_dist))): [x, ifft2(res_d) for d in frame_dist].
     """
-    k = fft2(x)
+    if maps is not None and not divide_by_n:
+        if k0 is None:
+            raise ValueError('multi-coil data sharing in the first cascade needs k0')
+        k = k0
+    else:
+        k = forward_op(x, maps)
+    mask = coil_mask(mask, maps)
     m = tf.complex(mask, tf.zeros_like(mask))
     out = [x]
     ksum, msum, reach = k, mask, 0
@@ -143,7 +216,7 @@ def data_sharing(x, mask, frame_dist, divide_by_n):
         c = float(2 * d + 1) if divide_by_n else 1.0
         div = tf.maximum(msum, c)
         avg = ksum / tf.complex(div, tf.zeros_like(div))
-        out.append(ifft2(avg * (1.0 - m) + k * m))
+        out.append(adjoint_op(avg * (1.0 - m) + k * m, maps))
     return tf.concat(out, axis=-1)
 
 
