@@ -88,28 +88,28 @@ def load(a):
 
 
 def restore(tf, cfg, d, from_file):
-    """(session, feature, mask, predTst) with the latest checkpoint of folder `d` restored into
-    modelTst.meta, or, for the port's checkpoints, into the graph built from the preset."""
+    """(session, input placeholders in feed order, predTst, checkpoint) with the latest
+    checkpoint of folder `d` restored into modelTst.meta, or, for the port's checkpoints, into
+    the graph built from the preset."""
+    from models import model_tf
     found = ckpt_mod.require_latest(tf, d)
     if from_file:
         graph = tf.Graph()
         with graph.as_default():
             saver = tf.train.import_meta_graph(os.path.join(d, ckpt_mod.META),
                                                clear_devices=True)
-            feature = graph.get_tensor_by_name('feature:0')
-            mask = graph.get_tensor_by_name('mask:0')
-            pred = graph.get_tensor_by_name('predTst:0')
     else:  # no modelTst.meta of ours: the graph is built from the preset
-        from models import model_tf
-        graph, feature, mask, pred = model_tf.build_inference_graph(cfg)
+        graph = model_tf.build_inference_graph(cfg)[0]
         with graph.as_default():
             saver = tf.train.Saver(model_tf.model_variables(graph))
+    inputs = [graph.get_tensor_by_name(name + ':0') for name, _ in model_tf.graph_inputs(cfg)]
+    pred = graph.get_tensor_by_name('predTst:0')
     from models import device
     sess = tf.Session(graph=graph, config=device.session_config(
         device.detect_device(), cfg.precision_mode))
     with graph.as_default():
         ckpt_mod.restore(tf, saver, sess, found, tf.global_variables())
-    return sess, feature, mask, pred, found
+    return sess, inputs, pred, found
 
 
 def run_tests(a, cfg, data, predict, out_dir):
@@ -165,7 +165,7 @@ def main(argv=None):
     flags.note_port_noop(a, 'test')
     out_dir = a.output_dir or os.path.join(d, 'test_results')
     tf = tf_v1()
-    sess, feature, mask, pred, found = restore(tf, cfg, d, from_file)
+    sess, inputs, pred, found = restore(tf, cfg, d, from_file)
     if not os.path.isdir(out_dir):
         os.makedirs(out_dir)
     print('restored %s (%s nf=%d%s), testing %d %s of %s'
@@ -173,10 +173,10 @@ def main(argv=None):
              'sequences' if cfg.dynamic else 'images', data.path))
     times = []
 
-    def predict(f, m):
+    def predict(*x):
         t0 = time.perf_counter()
-        out = sess.run(pred, {feature: f, mask: m})
-        times.append((time.perf_counter() - t0) / len(f))
+        out = sess.run(pred, dict(zip(inputs, x)))
+        times.append((time.perf_counter() - t0) / len(x[0]))
         return out
 
     rows, frames, extremes = run_tests(a, cfg, data, predict, out_dir)

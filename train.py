@@ -103,6 +103,11 @@ def build_config(a, saved, data, where):
         ckpt.check_data(saved, data, cfgmod.path(where))
     cfg.image_size = [h, w]
     cfg.frames = data.shape[0] if cfg.dynamic else None
+    cfg.coils = data.coils
+    if cfg.coils and cfg.net == 'port':
+        raise InputError('%s: multi-coil data (%d coils); the port\'s network (--preset port) '
+                         'is single-coil: use the paper\'s cascade or CRNN-MRI'
+                         % (data.path, data.coils))
     cfg.data_train_dir = os.path.abspath(data.path)
     cfg.init_checkpoint = os.path.abspath(a.init_checkpoint) if a.init_checkpoint else ''
     if cfg.mask_mode == 'random':
@@ -120,9 +125,10 @@ def label_scale(a, saved):
 
 def describe_run(cfg, a, data, test_data, spe, total, loop):
     """The model and training lines of the log (tests and readers look for them)."""
-    print('model: preset %s, %s nf=%d dc=%s%s%s, images %s%dx%d, %d training images%s'
+    print('model: preset %s, %s nf=%d dc=%s%s%s%s, images %s%dx%d, %d training images%s'
           % (cfg.preset, cfg.name, cfg.nf, cfg.dc_mode, ', batch norm' if cfg.batch_norm else '',
              ', shared weights' if cfg.share_weights else '',
+             ', %d coils' % cfg.coils if cfg.coils else '',
              '%d frames of ' % cfg.frames if cfg.dynamic else '', cfg.image_size[0],
              cfg.image_size[1], data.n, ', %d test images' % test_data.n if test_data else ''))
     print('training: batch %d, %d steps/epoch, %d epochs, stop at step %d, %s lr %g%s, loss %s, '
@@ -149,9 +155,8 @@ def prepare(a, cluster):
     data = pre_input.H5Data(train_path, scale)
     test_data = pre_input.H5Data(test_path, scale) if test_path else None
     cfg = build_config(a, saved, data, dirs.config_dir(cluster.chief))
-    if test_data is not None and test_data.shape != data.shape:
-        raise InputError('%s: test images %s differ from training images %s'
-                         % (test_path, test_data.shape, data.shape))
+    if test_data is not None:
+        ckpt.check_data(cfg, test_data, 'the training data %s' % data.path)
     batches = pre_input.Batches(data, cfg.batch_size, cfg.random_seed, True, True,
                                 cfg.mask_mode, cfg.mask_type, cfg.acc, cfg.sample_n,
                                 rank=cluster.rank, ranks=cluster.size)
@@ -248,7 +253,8 @@ def train(a, log):
     tf.reset_default_graph()
     tf.set_random_seed(cfg.random_seed)
     inputs = pipeline.TrainInput(batches)
-    step = stepmod.build(cfg, inputs.feature, inputs.mask, inputs.label, dev, cluster, policy)
+    step = stepmod.build(cfg, inputs.feature, inputs.mask, inputs.label, dev, cluster, policy,
+                         inputs.coil_inputs)
     validation = loopmod.Validation(cfg, test_data, cfg.batch_size) if test_data else None
     # relative paths in the checkpoint state file, so a moved or copied folder restores its own
     saver = tf.train.Saver(max_to_keep=a.max_to_keep, save_relative_paths=True)

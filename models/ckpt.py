@@ -163,7 +163,7 @@ def check_image_size(size, hw, where):
 
 def check_data(cfg, data, where):
     """InputError unless `data` (a pre_input.H5Data) fits the saved model `cfg` of folder or
-    file `where`: its image size, 2D vs 2D+t, and the number of frames."""
+    file `where`: its image size, 2D vs 2D+t, the number of frames and of coils."""
     h, w = data.shape[-2:]
     if cfg.image_size is not None and tuple(cfg.image_size) != (h, w):
         raise InputError('%s: images are %dx%d but the model in %s was built for %dx%d'
@@ -175,6 +175,10 @@ def check_data(cfg, data, where):
     if cfg.dynamic and cfg.frames is not None and data.shape[0] != cfg.frames:
         raise InputError('%s: sequences have %d frames but the model in %s was built for %d'
                          % (data.path, data.shape[0], where, cfg.frames))
+    if data.coils != (cfg.coils or 0):
+        raise InputError('%s: %s but the model in %s is %s' % (
+            data.path, '%d coils' % data.coils if data.coils else 'single-coil data', where,
+            'for %d coils' % cfg.coils if cfg.coils else 'single-coil'))
 
 
 def load_model_config(folder, preset, given_arch, size=None):

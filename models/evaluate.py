@@ -23,11 +23,20 @@ from models import metrics
 KEYS = ('psnr', 'ssim', 'mse', 'nmse', 'cpsnr')
 
 
+INPUT_KEYS = ('feature', 'mask', 'kspace', 'coil_maps')
+
+
+def network_inputs(batch):
+    """The graph inputs of a batch in feed order: feature, mask and, for multi-coil data,
+    kspace and coil_maps (models.model_tf.graph_inputs)."""
+    return [batch[k] for k in INPUT_KEYS if k in batch]
+
+
 def reconstruct(predict, batches):
-    """Yield (index, feature, pred, label) per image; `predict(feature, mask)` returns a batch
-    of (B, ..., 2) reconstructions."""
+    """Yield (index, feature, pred, label) per image; `predict(feature, mask[, kspace,
+    coil_maps])` returns a batch of (B, ..., 2) reconstructions."""
     for batch in batches.epoch():
-        pred = predict(batch['feature'], batch['mask'])
+        pred = predict(*network_inputs(batch))
         for j, i in enumerate(batch['index']):
             yield int(i), batch['feature'][j], pred[j], batch['label'][j]
 

@@ -85,8 +85,8 @@ class Validation(object):
 
     def __init__(self, cfg, data, batch):
         self.data, self.batch = data, batch
-        self.feature, self.mask = model_tf.placeholders(cfg, batch=batch, coils=0)
-        self.pred = model_tf.reconstruction(self.feature, self.mask, False, cfg)
+        self.inputs = model_tf.placeholders(cfg, batch=batch)
+        self.pred = model_tf.reconstruction(*(self.inputs[:2] + [False, cfg] + self.inputs[2:]))
         h, w = cfg.image_size
         self.values = dict((k, tf.placeholder(tf.float32, name='val_' + k)) for k in VAL_KEYS)
         self.panel = tf.placeholder(tf.uint8, [1, h, 4 * w, 1], name='val_panel')
@@ -100,7 +100,7 @@ class Validation(object):
                                     drop_remainder=False, pad_last=True)
         rows, first = [], None
         for item in evaluate.reconstruct(
-                lambda f, m: sess.run(self.pred, {self.feature: f, self.mask: m}), batches):
+                lambda *x: sess.run(self.pred, dict(zip(self.inputs, x))), batches):
             rows.append(evaluate.image_row(*item))
             first = first or item
         s = evaluate.summarize(rows)

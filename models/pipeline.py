@@ -44,19 +44,25 @@ class TrainInput(object):
         self.batches = batches
         self.errors = []
         shape = [batches.batch_size] + list(batches.data.shape)
+        shapes = [shape + [2], shape + [2], shape]
+        coils = getattr(batches.data, 'coils', 0)
+        if coils:  # kspace and coil_maps (B[, T], C, H, W, 2)
+            shapes += [shape[:-2] + [coils] + shape[-2:] + [2]] * 2
         self.start = tf.placeholder(tf.int64, [], name='start_step')
         dataset = tf.data.Dataset.from_generator(
-            self._generate, (tf.float32, tf.float32, tf.float32),
-            (tf.TensorShape(shape + [2]), tf.TensorShape(shape + [2]), tf.TensorShape(shape)),
-            args=(self.start,))
+            self._generate, tuple([tf.float32] * len(shapes)),
+            tuple(tf.TensorShape(s) for s in shapes), args=(self.start,))
         # initializable, not one-shot: the TF Adapter sinks GetNext only for this kind
         self.iterator = tf.data.make_initializable_iterator(dataset.prefetch(prefetch))
-        self.feature, self.label, self.mask = self.iterator.get_next(name='getnext')
+        out = self.iterator.get_next(name='getnext')
+        self.feature, self.label, self.mask = out[:3]
+        self.coil_inputs = list(out[3:])  # [kspace, coil_maps] for multi-coil data, else []
 
     def _generate(self, start):
         try:
             for _, _, batch in self.batches.from_step(int(start)):
-                yield batch['feature'], batch['label'], batch['mask']
+                yield tuple(batch[k] for k in ('feature', 'label', 'mask', 'kspace', 'coil_maps')
+                            if k in batch)
         except Exception as e:  # TF re-raises it as an OpError; keep the original
             self.errors.append(e)
             raise

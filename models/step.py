@@ -52,7 +52,8 @@ def finite_update(opt, loss, global_step, check_loss=True):
     return tf.cond(finite, lambda: opt.apply_gradients(grads, global_step), tf.no_op)
 
 
-def build(cfg, feature, mask, label, dev='cpu', cluster=None, grad_policy=None):
+def build(cfg, feature, mask, label, dev='cpu', cluster=None, grad_policy=None,
+          coil_inputs=()):
     """The training step of Config `cfg` in the default graph.
 
     Args:
@@ -62,13 +63,14 @@ def build(cfg, feature, mask, label, dev='cpu', cluster=None, grad_policy=None):
       dev: 'cpu', 'gpu' or 'npu' (models.device.detect_device): where loss scaling applies.
       cluster: models.distributed.Cluster (default: one process).
       grad_policy: models.cpu.filter_grad_policy's conv filter-gradient policy, or None.
+      coil_inputs: multi-coil data only, (kspace, coil_maps) (N[, T], C, H, W, 2) float32.
     Returns:
       TrainStep.
     """
     cfg = cfgmod.as_config(cfg)
     cluster = cluster or distributed.Cluster()
     with conv.filter_gradient(grad_policy):
-        pred = model_tf.reconstruction(feature, mask, True, cfg)
+        pred = model_tf.reconstruction(feature, mask, True, cfg, *coil_inputs)
     loss = losses.training_loss(pred, label, cfg)
     weights = model_tf.model_variables()  # before the optimizer adds its slots
     global_step = tf.train.get_or_create_global_step()
