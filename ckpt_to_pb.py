@@ -15,6 +15,7 @@
 
   python ckpt_to_pb.py --save_ckpt_Dir save_ckpt --output cascade.pb [--image_size H [W]]
                        [--batch 1] [--soc_version Ascend310] [--overwrite]
+  python ckpt_to_pb.py --save_ckpt_Dir save_ckpt --saved_model DIR [--image_size H [W]]
 
 Rebuilds the inference graph from config.json with the input shapes fixed (ATC needs static
 shapes): `feature` (batch, H, W, 2) float32, `mask` (batch, H, W) float32 -> `predTst`
@@ -49,6 +50,10 @@ def parse_args(argv):
     p.add_argument('--Dc', type=int, default=None, help='with --preset, no config.json')
     p.add_argument('--nf', type=int, default=None, help='with --preset, no config.json')
     bool_flag(p, 'overwrite', False, 'replace an existing --output')
+    p.add_argument('--saved_model', default=None, metavar='DIR',
+                   help='write a SavedModel (signature serving_default: feature, mask -> '
+                   'predTst; any batch) to DIR, which must not exist or be empty, instead of '
+                   'the .pb')
     a = p.parse_args(argv)
     if a.batch < 1:
         p.error('--batch must be >= 1')
@@ -70,6 +75,8 @@ def main(argv=None):
                          % (d, cfgmod.FILE))
     else:
         cfg['image_size'] = [a.image_size[0], a.image_size[-1]]
+    if a.saved_model is not None:
+        return saved_model(a, cfg, d)
     if os.path.exists(a.output) and not a.overwrite:
         raise InputError('--output %s: file exists; pass --overwrite to replace it' % a.output)
     out_dir = os.path.dirname(a.output)
@@ -110,6 +117,26 @@ def main(argv=None):
         print('note: with --batch %d each msame input file must hold %d images; image_to_bin.py '
               'writes one image per file' % (a.batch, a.batch))
     return a.output
+
+
+def saved_model(a, cfg, d):
+    """--saved_model DIR: the checkpoint as a SavedModel (models.export.saved_model)."""
+    out = a.saved_model
+    if os.path.exists(out) and not (os.path.isdir(out) and not os.listdir(out)):
+        raise InputError('--saved_model %s: exists and is not an empty folder; give a new one'
+                         % out)
+    tf = tf_v1()
+    from models import export
+    ckpt = ckpt_mod.latest(tf, d)
+    if not ckpt:
+        raise InputError('%s: no checkpoint (expected model-<step>.index and a checkpoint file)'
+                         % d)
+    h, w = (a.image_size[0], a.image_size[-1]) if a.image_size else cfg['image_size']
+    export.saved_model(cfg, ckpt, out, h, w)
+    print('saved %s (%s nf=%d) -> SavedModel %s: tag serve, signature %s: feature, mask -> '
+          '%s, input size %dx%d, any batch' % (ckpt, cfgmod.model_name(cfg), cfg['nf'], out,
+                                                export.SIGNATURE, export.OUTPUT, h, w))
+    return out
 
 
 if __name__ == '__main__':
