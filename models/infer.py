@@ -226,10 +226,11 @@ def run(model, paths, out_dir, batch_size=4, formats=FORMATS, scale_mode='auto',
                ', '.join(v[0] if len(v) < 3 else os.path.dirname(v[0]) + os.sep
                          for v in out.values())))
     done['seconds'] = time.perf_counter() - t_all
+    failed = len(done['problems'])
     log('reconstructed %d images from %d of %d files in %.2f s: %.2f images/s (network alone '
         '%.2f images/s)%s' % (done['images'], done['files'], len(paths), done['seconds'],
                               done['images'] / max(done['seconds'], 1e-9),
                               done['images'] / max(done['network_seconds'], 1e-9),
-                              '; %d files failed' % len(done['problems'])
-                              if done['problems'] else ''))
+                              '; %d file%s failed' % (failed, 's' if failed > 1 else '')
+                              if failed else ''))
     return done
