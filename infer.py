@@ -30,7 +30,7 @@ import sys
 
 from models import ckpt as ckpt_mod
 from models import config as cfgmod
-from models import infer
+from models import infer as infer_mod
 from models.errors import ArgumentParser, InputError, bool_flag, exit_on_input_error
 from models.tfv1 import tf_v1
 
@@ -46,8 +46,9 @@ def parse_args(argv):
     p.add_argument('--output_dir', required=True, help='where the outputs go')
     p.add_argument('--batch_size', type=int, default=4,
                    help='items per network call (a frozen graph uses its own batch)')
-    p.add_argument('--formats', nargs='+', default=list(infer.FORMATS), choices=infer.FORMATS)
-    p.add_argument('--input_scale', default='auto', choices=infer.SCALES,
+    p.add_argument('--formats', nargs='+', default=list(infer_mod.FORMATS),
+                   choices=infer_mod.FORMATS)
+    p.add_argument('--input_scale', default='auto', choices=infer_mod.SCALES,
                    help='stored: as the file holds it (our files); zf_max: each item scaled to '
                    'max |zero-filled| = --peak and back (scanner units); auto: stored for our '
                    'files, zf_max for fastMRI')
@@ -65,13 +66,13 @@ def parse_args(argv):
 def load_model(a, tf):
     """The CheckpointModel or FrozenModel the flags name."""
     if a.pb:
-        return infer.FrozenModel(a.pb)
+        return infer_mod.FrozenModel(a.pb)
     cfg = cfgmod.load(a.save_ckpt_Dir)
     ckpt = ckpt_mod.latest(tf, a.save_ckpt_Dir)
     if not ckpt:
         raise InputError('%s: no checkpoint (expected model-<step>.index and a checkpoint file)'
                          % a.save_ckpt_Dir)
-    return infer.CheckpointModel(tf, cfg, ckpt, a.save_ckpt_Dir)
+    return infer_mod.CheckpointModel(tf, cfg, ckpt, a.save_ckpt_Dir)
 
 
 @exit_on_input_error
@@ -79,7 +80,7 @@ def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
     if a.save_ckpt_Dir:
         cfgmod.load(a.save_ckpt_Dir)  # a bad folder is reported before TensorFlow starts
-    paths = infer.find_inputs(a.input)
+    paths = infer_mod.find_inputs(a.input, a.output_dir)
     tf = tf_v1()
     model = load_model(a, tf)
     print('%s: %d files -> %s' % (model.describe, len(paths), a.output_dir))
@@ -90,7 +91,7 @@ def main(argv=None):
         sys.stderr.flush()
 
     try:
-        done = infer.run(model, paths, a.output_dir, a.batch_size, a.formats, a.input_scale,
+        done = infer_mod.run(model, paths, a.output_dir, a.batch_size, a.formats, a.input_scale,
                          a.peak, a.overwrite, warn=warn)
     finally:
         model.close()

@@ -139,16 +139,18 @@ def scales(zf, mode, peak):
     return np.where(top > 0, top / peak, 1.0).astype(np.float32)
 
 
-def find_inputs(paths):
-    """Files and folders -> the HDF5 files (folders walked, sorted); InputError for a path
-    that does not exist or a folder without one."""
+def find_inputs(paths, out_dir=None):
+    """Files and folders -> the HDF5 files (folders walked, sorted; files under `out_dir`, our
+    own outputs, left out); InputError for a path that does not exist or a folder without one."""
+    skip = os.path.join(os.path.abspath(out_dir), '') if out_dir else None
     found = []
     for p in paths:
         if os.path.isfile(p):
             found.append(p)
         elif os.path.isdir(p):
             hits = sorted(os.path.join(r, n) for r, _, names in os.walk(p) for n in names
-                          if n.lower().endswith(H5_EXTENSIONS))
+                          if n.lower().endswith(H5_EXTENSIONS) and not (
+                              skip and os.path.abspath(os.path.join(r, n)).startswith(skip)))
             if not hits:
                 raise InputError('%s: no .h5 / .hdf5 file in the folder' % p)
             found.extend(hits)

@@ -267,6 +267,17 @@ def test_bad_files_are_one_line_each_and_the_others_are_written(reference, capsy
         os.path.join(out, 'reconstructions', 'good.hdf5.partial'))
 
 
+def test_outputs_inside_the_input_folder_are_not_read_back(reference):
+    d = os.path.join(reference['dir'], 'nested')
+    os.makedirs(d)
+    shutil.copy(reference['acq'], os.path.join(d, 'a.hdf5'))
+    argv = ['--save_ckpt_Dir', reference['ck'], '--input', d, '--output_dir',
+            os.path.join(d, 'out'), '--formats', 'h5']
+    for extra in ([], ['--overwrite']):
+        done, _ = quiet(infer.main, argv + extra)
+        assert done['files'] == 1 and not done['problems']
+
+
 def test_flag_and_folder_errors(reference, tmp_path, capsys):
     r = expect_exit2(capsys, ['--save_ckpt_Dir', reference['ck'], '--input',
                               str(tmp_path / 'none'), '--output_dir', str(tmp_path)])
