@@ -132,10 +132,11 @@ def test_frozen_graph_inference_of_zero_filled_images(reference, capsys):
     assert not os.path.exists(os.path.join(out, 'nifti'))
 
 
+# fastMRI's header: x is the k-space's H (readout), y its W (phase encoding)
 HEADER = ('<?xml version="1.0"?><ismrmrdHeader xmlns="http://www.ismrm.org/ISMRMRD"><encoding>'
-          '<encodedSpace><matrixSize><x>64</x><y>32</y><z>1</z></matrixSize></encodedSpace>'
-          '<reconSpace><matrixSize><x>%d</x><y>32</y><z>1</z></matrixSize><fieldOfView_mm>'
-          '<x>%g</x><y>64</y><z>3</z></fieldOfView_mm></reconSpace></encoding></ismrmrdHeader>')
+          '<encodedSpace><matrixSize><x>48</x><y>32</y><z>1</z></matrixSize></encodedSpace>'
+          '<reconSpace><matrixSize><x>32</x><y>%d</y><z>1</z></matrixSize><fieldOfView_mm>'
+          '<x>64</x><y>%g</y><z>3</z></fieldOfView_mm></reconSpace></encoding></ismrmrdHeader>')
 
 
 def write_fastmri(ref_path, out_path, recon_cols=32, multicoil=False):

@@ -142,7 +142,8 @@ class OursUndersampled(Acquisition):
 
 def _recon_size(f):
     """(rows, columns) and mm per pixel (rows, columns, slice) of the reconstruction from a
-    fastMRI file's ismrmrd_header; FASTMRI_CROP and 1 mm when it has none."""
+    fastMRI file's ismrmrd_header; FASTMRI_CROP and 1 mm when it has none. As in fastMRI's
+    own reader, the header's x is the k-space's H (readout, rows) and y its W (columns)."""
     header = _dataset(f, 'ismrmrd_header')
     if header is None:
         return FASTMRI_CROP, (1.0, 1.0, 1.0)
@@ -156,8 +157,7 @@ def _recon_size(f):
                for k in 'xyz']
     except (ElementTree.ParseError, AttributeError, ValueError, TypeError):
         return FASTMRI_CROP, (1.0, 1.0, 1.0)
-    # fastMRI's reconstruction is (y, x) = (rows, columns); z is the slice thickness
-    return (size[1], size[0]), (fov[1] / size[1], fov[0] / size[0], fov[2])
+    return (size[0], size[1]), (fov[0] / size[0], fov[1] / size[1], fov[2])
 
 
 class FastMRISingleCoil(Acquisition):
