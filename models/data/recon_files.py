@@ -15,8 +15,8 @@
 
   h5     reconstructions/<input file name>: `reconstruction` (N, H, W) float32 magnitude, the
          fastMRI submission layout (dynamic: (N, T, H, W)), and `zero_filled` beside it;
-  nifti  nifti/<stem>.nii and nifti/<stem>_zero_filled.nii, float32, uncompressed (written
-         through a memory map), array (W, H, N) (dynamic (W, H, N, T)) with voxel [i, j, k] =
+  nifti  nifti/<stem>.nii and nifti/<stem>_zero_filled.nii, float32, uncompressed (each image
+         written in place as it comes), array (W, H, N) (dynamic (W, H, N, T)) with voxel [i, j, k] =
          image k at row H-1-j, column i, so viewers show it upright as the PNGs; the affine is
          diagonal with the file's pixel spacing (1 mm where the file does not give one);
   png    png/<stem>_<item>.png: zero-filled | reconstruction side by side (a dynamic item's
@@ -66,30 +66,39 @@ def nifti_header(shape, spacing):
 
 
 class _Nifti(object):
+    """Frames are written where they belong with seek + write: each 2-D image is one contiguous
+    block of the (Fortran-ordered) NIfTI array, so nothing but the batch is held in memory (a
+    memory map would keep the touched pages in the process's resident memory)."""
+
     def __init__(self, tmps, n, shape, spacing):
         rows, cols = shape[-2:]
+        self.n = n
         self.dims = (cols, rows, n) + ((shape[0],) if len(shape) == 3 else ())
         hdr = nifti_header(self.dims, (spacing[1], spacing[0], spacing[2]))
         nbytes = int(np.prod(self.dims)) * 4
-        self.maps = []
+        self.files = []
         for tmp in tmps:
-            with open(tmp, 'wb') as f:
-                f.write(hdr.binaryblock)
-                f.write(b'\0' * (NIFTI_OFFSET - len(hdr.binaryblock)))
-                f.truncate(NIFTI_OFFSET + nbytes)
-            self.maps.append(np.memmap(tmp, dtype='<f4', mode='r+', offset=NIFTI_OFFSET,
-                                       shape=self.dims, order='F'))
+            f = open(tmp, 'wb')
+            self.files.append(f)
+            f.write(hdr.binaryblock)
+            f.write(b'\0' * (NIFTI_OFFSET - len(hdr.binaryblock)))
+            f.truncate(NIFTI_OFFSET + nbytes)
 
     def write(self, start, zf, rec):
-        for m, x in zip(self.maps, (rec, zf)):
-            # item (B, [T,] H, W) -> (W, H, B[, T]), rows flipped
-            x = np.moveaxis(x[..., ::-1, :], (-1, -2), (0, 1))
-            m[:, :, start:start + x.shape[2]] = x
+        frame_bytes = self.dims[0] * self.dims[1] * 4
+        for f, x in zip(self.files, (rec, zf)):
+            for j, item in enumerate(x):
+                frames = item if item.ndim == 3 else item[None]
+                for t, img in enumerate(frames):
+                    # image (H, W) -> (W, H) Fortran order, rows flipped; frame t of item n at
+                    # block t * N + n
+                    f.seek(NIFTI_OFFSET + (t * self.n + start + j) * frame_bytes)
+                    f.write(np.asarray(img[::-1, :], dtype='<f4').tobytes())
 
     def close(self):
-        for m in self.maps:
-            m.flush()
-        self.maps = []
+        for f in self.files:
+            f.close()
+        self.files = []
 
 
 class _Png(object):
