@@ -15,6 +15,7 @@
 
   python ckpt_to_pb.py --save_ckpt_Dir save_ckpt --output cascade.pb [--image_size H [W]]
                        [--batch 1] [--soc_version Ascend310] [--overwrite]
+  python ckpt_to_pb.py --save_ckpt_Dir save_ckpt --saved_model DIR [--image_size H [W]]
 
 Rebuilds the inference graph from config.json with the input shapes fixed (ATC needs static
 shapes): `feature` (batch, H, W, 2) float32, `mask` (batch, H, W) float32 -> `predTst`
@@ -43,6 +44,10 @@ def parse_args(argv):
     p.add_argument('--soc_version', default='Ascend310', help='for the printed ATC command')
     flags.add_model_flags(p, saved=True)
     bool_flag(p, 'overwrite', False, 'replace an existing --output')
+    p.add_argument('--saved_model', default=None, metavar='DIR',
+                   help='write a SavedModel (signature serving_default: feature, mask -> '
+                   'predTst; any batch) to DIR, which must not exist or be empty, instead of '
+                   'the .pb')
     a = p.parse_args(argv)
     flags.check_model_flags(p, a)
     if a.batch < 1:
@@ -59,12 +64,16 @@ def load(a):
     if not from_file and a.image_size is None:
         raise InputError('%s has no %s: give --image_size H [W], the size to fix in the graph'
                          % (d, 'config.json'))
+    return cfg
+
+
+def check_output(a):
+    """--output must be new (or --overwrite) in an existing folder."""
     if os.path.exists(a.output) and not a.overwrite:
         raise InputError('--output %s: file exists; pass --overwrite to replace it' % a.output)
     out_dir = os.path.dirname(a.output)
     if out_dir and not os.path.isdir(out_dir):
         raise InputError('--output %s: folder %s does not exist' % (a.output, out_dir))
-    return cfg
 
 
 def print_commands(a, cfg, export, ins, h, w):
@@ -91,6 +100,9 @@ def print_commands(a, cfg, export, ins, h, w):
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
     cfg = load(a)
+    if a.saved_model is not None:
+        return saved_model(a, cfg)
+    check_output(a)
     tf = tf_v1()
     from models import export
     found = ckpt_mod.require_latest(tf, a.save_ckpt_Dir)
@@ -107,6 +119,24 @@ def main(argv=None):
             print('  %s %s %s %s' % (tag, t.name, t.dtype, t.shape))
     print_commands(a, cfg, export, ins, h, w)
     return a.output
+
+
+def saved_model(a, cfg):
+    """--saved_model DIR: the checkpoint as a SavedModel (models.export.saved_model)."""
+    out = a.saved_model
+    if os.path.exists(out) and not (os.path.isdir(out) and not os.listdir(out)):
+        raise InputError('--saved_model %s: exists and is not an empty folder; give a new one'
+                         % out)
+    tf = tf_v1()
+    from models import export
+    found = ckpt_mod.require_latest(tf, a.save_ckpt_Dir)
+    h, w = flags.image_size(a) or cfg.image_size
+    export.saved_model(cfg, found, out, h, w)
+    print('saved %s (%s nf=%d) -> SavedModel %s: tag serve, signature %s: %s -> %s, input size '
+          '%dx%d, any batch' % (found, cfg.name, cfg.nf, out, export.SIGNATURE,
+                                ', '.join(n for n, _ in export.model_tf.graph_inputs(cfg)),
+                                export.OUTPUT, h, w))
+    return out
 
 
 if __name__ == '__main__':

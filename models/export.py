@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Freezing the inference graph to a .pb for ATC, inspecting a .pb, and running one on the CPU.
+"""Freezing the inference graph to a .pb for ATC (loadable on TensorFlow 1.15 wherever it was
+frozen), writing it as a SavedModel, inspecting a .pb, and running one on the CPU.
 
 The frozen graph keeps the graph contract (docs/model.md): Placeholder inputs `feature` (B, H, W, 2)
 float32 and `mask` (B, H, W) float32, output `predTst` (B, H, W, 2) float32, with B, H and W
@@ -22,6 +23,7 @@ code.
 """
 import collections
 import os
+import shutil
 
 import numpy as np
 import tensorflow.compat.v1 as tf
@@ -31,6 +33,7 @@ from models import model_tf
 from models.errors import InputError, first_line
 
 OUTPUT = 'predTst'
+SIGNATURE = 'serving_default'  # of the SavedModel (saved_model)
 
 # Ops that must not reach ATC. This is OUR list, written from what the ops do, not an official
 # Huawei list: host-side Python, variables (a frozen graph has none: they mean freezing failed)
@@ -65,22 +68,85 @@ ATC_CHECK.update({
     'Roll': 'tf.roll: ATC support not verified by us; models.nets.layers._roll_time avoids it',
 })
 
+# Attributes TensorFlow 2.x writes that TensorFlow 1.15 (the Ascend image's, where ATC runs)
+# does not know, with the default value under which leaving them out changes nothing. Found by
+# comparing the registered OpDefs of TF 1.15.5 and TF 2.21 for every op our four graphs hold
+# (AddV2, Complex, ConcatV2, Const, Conv2D, Conv3D, FFT2D, IFFT2D, Fill, FusedBatchNormV3,
+# Identity, Imag, Maximum, Mul, Pack, Placeholder, Real, RealDiv, Relu, Reshape, StridedSlice,
+# Sub): only this one differs, and no default differs. TF 1.15 refuses a node carrying it
+# ("NodeDef mentions attr 'exponential_avg_factor' not in Op<name=FusedBatchNormV3>").
+TF2_ONLY_ATTRS = {
+    'FusedBatchNormV3': {'exponential_avg_factor': 1.0},  # 1.0: plain batch statistics
+}
+
+
+def _restore(graph, sess, ckpt):
+    """Restore the model variables of `graph` from `ckpt` into `sess`."""
+    with graph.as_default():
+        saver = tf.train.Saver(model_tf.model_variables(graph))
+    try:
+        saver.restore(sess, ckpt)
+    except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError,
+            tf.errors.DataLossError) as e:
+        raise InputError('%s: cannot restore (%s)' % (ckpt, first_line(e)))
+
 
 def freeze(cfg, ckpt, batch=1, height=None, width=None):
     """Restore checkpoint `ckpt` into a fresh inference graph with inputs fixed to
     (batch, H, W, ...) and fold its variables to constants. Returns a GraphDef whose only
-    output is `predTst`."""
+    output is `predTst`, importable on TensorFlow 1.15 (tf115_compatible)."""
     graph, _, _, _ = model_tf.build_inference_graph(cfg, batch, height, width)
-    with graph.as_default():
-        saver = tf.train.Saver(model_tf.model_variables(graph))
     with tf.Session(graph=graph) as sess:
-        try:
-            saver.restore(sess, ckpt)
-        except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError,
-                tf.errors.DataLossError) as e:
-            raise InputError('%s: cannot restore (%s)' % (ckpt, first_line(e)))
-        return tf.graph_util.convert_variables_to_constants(
+        _restore(graph, sess, ckpt)
+        graph_def = tf.graph_util.convert_variables_to_constants(
             sess, graph.as_graph_def(), [OUTPUT])
+    return tf115_compatible(graph_def)
+
+
+def tf115_compatible(graph_def):
+    """Remove the TF2_ONLY_ATTRS holding their default from every node of `graph_def` (in
+    place; returned too), so that TensorFlow 1.15 imports a graph frozen under 2.x with the
+    same result. A node holding another value cannot be written for TF 1.15: InputError."""
+    for node in graph_def.node:
+        for attr, default in TF2_ONLY_ATTRS.get(node.op, {}).items():
+            if attr not in node.attr:
+                continue
+            value = getattr(node.attr[attr], node.attr[attr].WhichOneof('value'))
+            if value != default:
+                raise InputError('node %s (%s) has %s=%r; TensorFlow 1.15 only runs the '
+                                 'default %r' % (node.name, node.op, attr, value, default))
+            del node.attr[attr]
+    return graph_def
+
+
+def saved_model(cfg, ckpt, path, height=None, width=None):
+    """Write checkpoint `ckpt` as a SavedModel in folder `path` (which must not exist or be
+    empty; written beside it as path.partial and renamed): tag 'serve', signature
+    SIGNATURE with inputs `feature` (N, H, W, 2) and `mask` (N, H, W) float32 (dynamic: T after
+    N; multi-coil: also `kspace` and `coil_maps`, model_tf.graph_inputs), N free, H, W (and T)
+    fixed, output `predTst` (N, H, W, 2) float32. Attributes holding
+    their default are left out (strip_default_attrs), so TensorFlow 1.15 loads a SavedModel
+    written under 2.x."""
+    graph, _, _, pred = model_tf.build_inference_graph(cfg, None, height, width)
+    inputs = dict((name, graph.get_tensor_by_name(name + ':0'))
+                  for name, _ in model_tf.graph_inputs(cfg))
+    tmp = path.rstrip(os.sep) + '.partial'
+    if os.path.isdir(tmp):
+        shutil.rmtree(tmp)  # ours: left by an interrupted export
+    with tf.Session(graph=graph) as sess:
+        _restore(graph, sess, ckpt)
+        with graph.as_default():
+            builder = tf.saved_model.builder.SavedModelBuilder(tmp)
+            signature = tf.saved_model.signature_def_utils.predict_signature_def(
+                inputs, {OUTPUT: pred})
+            builder.add_meta_graph_and_variables(
+                sess, [tf.saved_model.tag_constants.SERVING],
+                signature_def_map={SIGNATURE: signature}, strip_default_attrs=True)
+            builder.save()
+    if os.path.isdir(path):
+        os.rmdir(path)  # empty (checked by the caller): the finished export takes its name
+    os.rename(tmp, path)
+    return path
 
 
 def save_pb(graph_def, path):
