@@ -181,11 +181,17 @@ def is_dynamic(cfg):
 
 
 def path(ckpt_dir):
+    """<ckpt_dir>/config.json."""
     return os.path.join(ckpt_dir, FILE)
 
 
 def save(ckpt_dir, cfg):
-    """Write config.json atomically (a Config or a dict of its keys)."""
+    """Write config.json atomically (a temporary file, then renamed).
+
+    Args:
+      ckpt_dir: the folder (it must exist).
+      cfg: a Config, or a dict of config.json's keys.
+    """
     d = cfg.to_json() if isinstance(cfg, Config) else cfg
     tmp = path(ckpt_dir) + '.tmp'
     with open(tmp, 'w') as f:
@@ -333,7 +339,15 @@ def load_or_preset(ckpt_dir, preset=None, given=None):
     """The configuration of a checkpoint folder: its config.json, or, for a folder without one
     and a `preset` given (a folder of the Ascend port's checkpoints: the port saves no
     configuration), the preset's with the architecture flags of `given` (None where not
-    given). The caller sets image_size. Returns (Config, True if read from config.json)."""
+    given). The caller sets image_size.
+
+    Args:
+      ckpt_dir: a checkpoint folder.
+      preset: --preset, or None (then config.json must exist).
+      given: {architecture key: flag value or None}.
+    Returns:
+      (Config, True if read from config.json).
+    """
     if preset is None or os.path.isfile(path(ckpt_dir)):
         return load(ckpt_dir), True
     if not os.path.isdir(ckpt_dir):

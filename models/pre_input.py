@@ -94,6 +94,16 @@ class H5Data(object):
     `note` is the line printed at open saying what was done ('' when nothing was).
     `coils` is C for a multi-coil file (datasets kspace and coil_maps), else 0; read_coils()
     reads them.
+
+    Args:
+      path: the HDF5 file: `label` (N, H, W) or (N, T, H, W) and `mask` of the same shape or
+        one shared (H, W) / (T, H, W) mask (docs/data.md).
+      label_scale: one of LABEL_SCALES (above).
+    Attributes:
+      n: the number of images (sequences); shape: (H, W) or (T, H, W); is_dynamic; coils;
+      attrs: the file's attributes (mask_type, acc, sample_n, ... as make_h5data.py writes).
+    Raises:
+      InputError: a missing file or key, a wrong shape or dtype, NaN/Inf, a mask not 0/1.
     """
 
     def __init__(self, path, label_scale='image_max'):
@@ -280,7 +290,13 @@ class H5Data(object):
                              % (self.path, start + empty[0]))
 
     def read(self, idx):
-        """Images `idx` (any order) -> (label complex64 (B, ...), mask float32 (B, ...))."""
+        """Read images `idx`.
+
+        Args:
+          idx: image indices, in any order.
+        Returns:
+          (label complex64 (B, ...), mask float32 (B, ...)), B = len(idx), in idx's order.
+        """
         idx = np.asarray(idx, dtype=np.int64)
         order = np.argsort(idx)
         sorted_idx = idx[order]
@@ -335,6 +351,14 @@ class Batches(object):
     exactly the images one process sees at batch R * b, no image twice in an epoch and none
     left out beyond the N mod (b * R) remainder. A step is a global step: an epoch is
     N // (b * R) of them. Needs drop_remainder.
+
+    Args:
+      data: an H5Data; batch_size: images per batch (per rank); seed: the run seed;
+      shuffle, drop_remainder, pad_last: as above; mask_mode 'fixed' | 'random', mask_type,
+      acc, sample_n: the random masks; rank, ranks: this rank and their number.
+    A batch (batch(), epoch(), from_step()) is a dict: feature, label (B, ..., 2) float32,
+    mask (B, ...) float32, index (the image indices), and for multi-coil data kspace and
+    coil_maps (B, ..., C, H, W, 2) float32.
     """
 
     def __init__(self, data, batch_size, seed=0, shuffle=True, drop_remainder=True,
@@ -372,8 +396,14 @@ class Batches(object):
         return np.random.default_rng([self.seed, epoch]).permutation(self.data.n)
 
     def batch(self, epoch, b):
-        """Batch b of epoch e (this rank's share): dict of feature, label, mask arrays and the
-        image indices."""
+        """Batch b of epoch e (this rank's share).
+
+        Args:
+          epoch, b: the epoch and the batch in it.
+        Returns:
+          dict: feature, label (B, ..., 2), mask (B, ...) float32, index; multi-coil data adds
+          kspace and coil_maps (B, ..., C, H, W, 2).
+        """
         first = (b * self.ranks + self.rank) * self.batch_size  # this rank's rows of batch b
         idx = self.order(epoch)[first:first + self.batch_size]
         label, mask = self.data.read(idx)
