@@ -153,6 +153,7 @@ def main(argv=None):
                                 pad_last=True)
     rows, frames, times = [], [], []
     extremes = report.Extremes(5) if a.report else None
+    volumes = evaluate.FastMRIVolumes(data.volumes())  # fastMRI's per-volume rule
 
     def predict(f, m):
         t0 = time.perf_counter()
@@ -165,6 +166,7 @@ def main(argv=None):
 
     for n, item in enumerate(evaluate.reconstruct(predict, batches)):
         rows.append(evaluate.image_row(*item))
+        volumes.add(*item)
         item_frames = evaluate.frame_rows(*item) if dynamic else None
         if dynamic:
             frames.extend(item_frames)
@@ -175,6 +177,7 @@ def main(argv=None):
             extremes.add(rows[-1], item, item_frames)
     sess.close()
     s = evaluate.summarize(rows)
+    volumes.finish(rows, s)
     s.update({'checkpoint': ckpt, 'data': os.path.abspath(data.path), 'images': len(rows),
               'seconds_per_image': sum(times) / len(rows)})
     evaluate.write_csv(os.path.join(out_dir, 'metrics.csv'), rows)
