@@ -32,7 +32,7 @@ import time
 
 from models import config as cfgmod
 from models import ckpt as ckpt_mod
-from models import evaluate, plots, pre_input, presets, report
+from models import baselines, evaluate, plots, pre_input, presets, report
 from models.errors import ArgumentParser, InputError, bool_flag, exit_on_input_error, str2bool
 from models.tfv1 import tf_v1
 
@@ -55,6 +55,9 @@ def parse_args(argv):
                    help='dynamic: the frame a panel shows (default: the middle one)')
     bool_flag(p, 'report', False, 'write report.html (summary, training curves, the 5 worst '
               'and 5 best images, configuration)')
+    bool_flag(p, 'baseline', False, 'also reconstruct every image without training (TV and '
+              'L1-wavelet CS; dynamic: temporal TV; models/baselines.py) and add their metrics '
+              '(psnr_tv, ...) to metrics.csv and the summary')
     p.add_argument('--preset', default=None, choices=presets.NAMES,
                    help='must agree with the saved model; for a folder without config.json '
                    '(the port\'s checkpoints) the model to build (with --Dn/--Dc/--nf)')
@@ -167,6 +170,9 @@ def main(argv=None):
     for n, item in enumerate(evaluate.reconstruct(predict, batches)):
         rows.append(evaluate.image_row(*item))
         volumes.add(*item)
+        if a.baseline:
+            rows[-1].update(baselines.metrics_row(item[1], mask_of(item[0]), item[3]))
+            baselines.progress(n + 1, data.n)
         item_frames = evaluate.frame_rows(*item) if dynamic else None
         if dynamic:
             frames.extend(item_frames)
@@ -178,6 +184,8 @@ def main(argv=None):
     sess.close()
     s = evaluate.summarize(rows)
     volumes.finish(rows, s)
+    if a.baseline:
+        s.update(baselines.summarize(rows))
     s.update({'checkpoint': ckpt, 'data': os.path.abspath(data.path), 'images': len(rows),
               'seconds_per_image': sum(times) / len(rows)})
     evaluate.write_csv(os.path.join(out_dir, 'metrics.csv'), rows)
@@ -189,7 +197,7 @@ def main(argv=None):
                   % (f['frame'], f['psnr_in'], f['psnr_re'], f['ssim_in'], f['ssim_re']))
         print('per sequence (frames averaged):')
     evaluate.write_json(os.path.join(out_dir, 'summary.json'), s)
-    for line in evaluate.summary_lines(s):
+    for line in evaluate.summary_lines(s) + (baselines.summary_lines(s) if a.baseline else []):
         print(line)
     print('per-%s metrics: %s%s, summary: %s%s'
           % ('sequence' if dynamic else 'image', os.path.join(out_dir, 'metrics.csv'),
