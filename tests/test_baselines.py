@@ -49,7 +49,7 @@ def test_2d_baselines_keep_k0_and_beat_zero_filled(method):
     assert rec.dtype == np.complex64 and rec.shape == (32, 32)
     assert metrics.psnr(img, rec) > metrics.psnr(img, baselines.zero_filled(k0))
     # the scale of the data does not change the result (lambdas are for max |x| = 1)
-    np.testing.assert_allclose(fn(255 * k0, m) / 255, rec, atol=1e-4)
+    np.testing.assert_allclose(fn(255 * k0, m) / 255, rec, atol=5e-3)  # iterative: float32
 
 
 def test_temporal_tv_beats_zero_filled_on_k_t_masks():
