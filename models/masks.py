@@ -309,12 +309,17 @@ def _poisson_frame(nx, ny, acc, sample_n, seed, tol, steps=30):
     """Bisection over the slope in [0, max(Nx, Ny)], as sigpy.mri.poisson does, but bounded:
     at most `steps` patterns, stopping at |achieved - acc| < tol, else the closest one. When
     even that misses by more than 10%, `acc` lies outside what the densest (slope 0) and the
-    sparsest patterns give: InputError naming that range."""
+    sparsest patterns give: InputError naming that range. None when the seed draws nothing
+    but the calibration block (sigpy's dart throwing starts from one random point, and one
+    inside the block has no free neighbour): the caller tries another seed."""
     lo, hi = 0.0, float(max(nx, ny))
     best, err = None, float('inf')
-    for _ in range(steps):
+    block = sample_n * min(sample_n, ny)
+    for step in range(steps):
         mid = 0.5 * (lo + hi)
         m = _poisson_at(nx, ny, sample_n, mid, seed)
+        if step == 0 and block and np.count_nonzero(m) <= block:
+            return None  # the seed's first point fell in the calibration block: nothing grew
         a = achieved_acc(m)
         if abs(a - acc) < err:
             best, err = m, abs(a - acc)
@@ -345,7 +350,14 @@ def poisson_mask(shape, acc, sample_n=10, seed=0, centred=False, tol=0.1):
     n = int(np.prod(shape[:-2], dtype=np.int64))
     out = np.zeros((n, nx, ny), dtype=np.float32)
     for i in range(n):
-        out[i] = _poisson_frame(nx, ny, acc, sample_n, int(rng.integers(2 ** 31 - 1)), tol)
+        for _ in range(20):
+            m = _poisson_frame(nx, ny, acc, sample_n, int(rng.integers(2 ** 31 - 1)), tol)
+            if m is not None:
+                break
+        if m is None:
+            raise InputError('poisson mask %dx%d: 20 seeds drew nothing outside the %d-line '
+                             'calibration block' % (nx, ny, sample_n))
+        out[i] = m
     return _finish(out.reshape(shape), centred)
 
 

@@ -217,3 +217,19 @@ def test_achieved_acc():
     m[:, :2] = 1
     assert masks.achieved_acc(m) == 4.0
     assert masks.achieved_acc(np.zeros((4, 4))) == float('inf')
+
+
+def test_poisson_seed_whose_first_point_falls_in_the_calibration_block():
+    # frame 2 of this seed used to draw nothing but the 8x8 block (acceleration 64)
+    m = masks.make_mask('poisson', (3, 64, 64), 4, 8, seed=1)
+    assert all(abs(masks.achieved_acc(f) - 4) < 0.1 for f in m)
+
+
+@pytest.mark.parametrize('mask_type', ['variable_density', 'equispaced_fraction',
+                                       'kt_gaussian', 'kt_shear'])
+def test_layout_detection_judges_new_types_right(mask_type):
+    for size in (32, 64):
+        for c in (4, 6):
+            m = masks.make_mask(mask_type, (10, size, size), 4, c, seed=1)
+            assert masks.origin_layout(m) == masks.UNCENTRED
+            assert masks.origin_layout(np.fft.fftshift(m, axes=(-2, -1))) == masks.CENTRED
