@@ -166,8 +166,11 @@ def main(argv=None):
     if a.mask_file:
         fixed = h5writer.load_mask_file(a.mask_file, a.size)
         acc = round(fixed.size / float(fixed.sum()), 1)
-    elif a.size:
-        masks.make_mask(a.mask_type, a.size, a.acc, a.sample_n)  # bad acc/sample_n fail early
+    elif a.size:  # a bad type, acc or sample_n fails before anything is read
+        shape = ((a.frames,) if a.frames else ((2,) if a.cine_file else ())) + tuple(a.size)
+        m = masks.make_mask(a.mask_type, shape, a.acc, a.sample_n)
+        print('masks: %s, acceleration %g requested, %.3g achieved (first mask)'
+              % (a.mask_type, a.acc, masks.achieved_acc(m)))
     if a.synthetic is not None and a.frames is not None:
         train, test = dynamic_sources.write_synthetic_cine(
             a.output_dir, a.synthetic, a.size, a.frames, a.acc, a.sample_n, a.mask_type, a.seed,
@@ -196,7 +199,7 @@ def main(argv=None):
         train, test, problems = convert.run_input(a, a.output_dir, a.name, a.size, acc, fixed)
     for path in (train, test):
         if os.path.exists(path):
-            print('wrote %s' % path)
+            print('wrote %s%s' % (path, h5writer.achieved_note(path)))
     if a.input and problems:
         raise InputError('%d input file(s) could not be converted (warnings above); the others '
                          'were written' % len(problems))

@@ -30,7 +30,7 @@ import sys
 import time
 
 from models import ckpt as ckpt_mod
-from models import evaluate, flags, plots, pre_input, report
+from models import baselines, evaluate, flags, plots, pre_input, report
 from models.errors import ArgumentParser, InputError, bool_flag, exit_on_input_error
 from models.tfv1 import tf_v1
 
@@ -48,6 +48,9 @@ def parse_args(argv):
                    help='dynamic: the frame a panel shows (default: the middle one)')
     bool_flag(p, 'report', False, 'write report.html (summary, training curves, the 5 worst '
               'and 5 best images, configuration)')
+    bool_flag(p, 'baseline', False, 'also reconstruct every image without training (TV and '
+              'L1-wavelet CS; dynamic: temporal TV; models/baselines.py) and add their metrics '
+              '(psnr_tv, ...) to metrics.csv and the summary')
     flags.add_model_flags(p, saved=True)
     flags.add_port_noop_flags(p, 'test')
     a = p.parse_args(argv)
@@ -80,6 +83,9 @@ def load(a):
     if not from_file:
         cfg.image_size = list(data.shape[-2:])
     ckpt_mod.check_data(cfg, data, d)
+    if a.baseline and cfg.coils:
+        raise InputError('--baseline: the single-coil CS baselines do not apply to multi-coil '
+                         'data; models/coil_baselines.py has CG-SENSE and L1-ESPIRiT')
     ckpt_mod.check_image_size(flags.image_size(a), cfg.image_size, 'the saved model')
     if a.plot_frame is not None and not (cfg.dynamic and 0 <= a.plot_frame < cfg.frames):
         raise InputError('--plot_frame %d: %s' % (a.plot_frame, 'frames are 0..%d' % (
@@ -113,14 +119,19 @@ def restore(tf, cfg, d, from_file):
 
 
 def run_tests(a, cfg, data, predict, out_dir):
-    """Reconstruct every test item; write panels; returns (image rows, frame rows, Extremes
-    or None)."""
+    """Reconstruct every test item; write panels; with --baseline add the baselines' metrics.
+    Returns (image rows, frame rows, Extremes or None, the fastMRI volumes)."""
     batches = pre_input.Batches(data, a.batch_size, shuffle=False, drop_remainder=False,
                                 pad_last=True)
     rows, frames = [], []
     extremes = report.Extremes(5) if a.report else None
+    volumes = evaluate.FastMRIVolumes(data.volumes())  # fastMRI's per-volume rule
     for n, item in enumerate(evaluate.reconstruct(predict, batches)):
         rows.append(evaluate.image_row(*item))
+        volumes.add(*item)
+        if a.baseline:
+            rows[-1].update(baselines.metrics_row(item[1], mask_of(data, item[0]), item[3]))
+            baselines.progress(n + 1, data.n)
         item_frames = evaluate.frame_rows(*item) if cfg.dynamic else None
         if cfg.dynamic:
             frames.extend(item_frames)
@@ -129,7 +140,7 @@ def run_tests(a, cfg, data, predict, out_dir):
                              mask_of(data, item[0]), rows[-1], item_frames, a.plot_frame)
         if extremes is not None:
             extremes.add(rows[-1], item, item_frames)
-    return rows, frames, extremes
+    return rows, frames, extremes, volumes
 
 
 def mask_of(data, i):
@@ -148,7 +159,7 @@ def write_results(a, cfg, data, rows, frames, out_dir, s):
                   % (f['frame'], f['psnr_in'], f['psnr_re'], f['ssim_in'], f['ssim_re']))
         print('per sequence (frames averaged):')
     evaluate.write_json(os.path.join(out_dir, 'summary.json'), s)
-    for line in evaluate.summary_lines(s):
+    for line in evaluate.summary_lines(s) + (baselines.summary_lines(s) if a.baseline else []):
         print(line)
     print('per-%s metrics: %s%s, summary: %s%s'
           % ('sequence' if cfg.dynamic else 'image', os.path.join(out_dir, 'metrics.csv'),
@@ -179,9 +190,12 @@ def main(argv=None):
         times.append((time.perf_counter() - t0) / len(x[0]))
         return out
 
-    rows, frames, extremes = run_tests(a, cfg, data, predict, out_dir)
+    rows, frames, extremes, volumes = run_tests(a, cfg, data, predict, out_dir)
     sess.close()
     s = evaluate.summarize(rows)
+    volumes.finish(rows, s)
+    if a.baseline:
+        s.update(baselines.summarize(rows))
     s.update({'checkpoint': found, 'data': os.path.abspath(data.path), 'images': len(rows),
               'seconds_per_image': sum(times) / len(rows)})
     write_results(a, cfg, data, rows, frames, out_dir, s)

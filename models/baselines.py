@@ -11,66 +11,150 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Multi-coil reconstructions that need no training, to report beside the network on the same
-files and masks: the zero-filled SENSE combination, CG-SENSE and L1-wavelet ESPIRiT.
+"""Reconstructions without training, on the same k-space samples: the floor a learned model
+has to beat (docs/baselines.md).
 
-Arrays as in models/data/coils.py: k-space (..., C, H, W) complex, uncentred and orthonormal,
-maps (..., C, H, W), masks (..., H, W) 0/1; images (..., H, W) complex64.
+All take k0 (..., H, W) complex, the acquired samples in our layout (uncentred, orthonormal
+numpy FFT, zero where the mask is 0), and the mask (..., H, W) 0/1, and return complex64
+images (..., H, W):
+
+* `zero_filled`  ifft2(k0), the network's input;
+* `tv`           sigpy.mri.app.TotalVariationRecon, min_x 1/2 ||M F x - k0||^2 + lam ||D x||_1
+                 (D: circular finite differences along H and W; LAM_TV);
+* `l1_wavelet`   sigpy.mri.app.L1WaveletRecon, min_x 1/2 ||M F x - k0||^2 + lam ||W x||_1
+                 (W: Daubechies-4 wavelets; LAM_WAVELET);
+* `temporal_tv`  dynamic data (T, H, W): min_x 1/2 ||M F x - k0||^2 + lam ||D_t x||_1 with D_t
+                 the circular finite difference along the frames (a cine is periodic), by
+                 sigpy.app.LinearLeastSquares (primal-dual); LAM_TEMPORAL.
+
+Single coil: sensitivity maps of ones. sigpy's FFT is centred, ours is not: the samples are
+handed to sigpy with the linear phase of its ifftshift and fftshift-ed (to_sigpy_kspace), so
+sigpy's image is ours, unshifted (exact; shifting the image instead cuts the object at the
+edges and costs the wavelet baseline 0.7 dB). The lambdas are for images of max |x| = 1: every image
+is solved at that scale (k0 divided by max |zero-filled|) and scaled back, so they do not
+depend on the data's scale (0-255 port images give the same result).
 """
 import numpy as np
 
-from models.data.coils import sense_adjoint, sense_forward
-from models.errors import InputError
+from models import metrics
+
+LAM_TV = 0.03
+LAM_WAVELET = 0.0005
+LAM_TEMPORAL = 0.02
+MAX_ITER = 100
+METHODS_2D = ('tv', 'l1wavelet')
+METHODS_DYNAMIC = ('ttv',)
 
 
-def zero_filled(kspace, maps, mask):
-    """The network's input: sum_c conj(S_c) ifft2(k_c mask)."""
-    return sense_adjoint(kspace * np.expand_dims(mask, -3), maps)
+def zero_filled(k0):
+    """ifft2(k0) (orthonormal, uncentred): (..., H, W) complex64."""
+    return np.fft.ifft2(k0, norm='ortho').astype(np.complex64)
 
 
-def cg_sense(kspace, maps, mask, iters=30, lam=0.0, tol=1e-6):
-    """CG-SENSE (Pruessmann et al. 2001): conjugate gradients on the normal equations
-    (A^H A + lam I) x = A^H y, A = mask fft2 S, started from zero. Images of a batch are
-    independent blocks of one system, so they are solved together."""
-    m = np.expand_dims(mask, -3)
-
-    def normal(x):
-        return sense_adjoint(m * sense_forward(x, maps), maps) + lam * x
-
-    b = sense_adjoint(m * kspace, maps).astype(np.complex128)
-    x = np.zeros_like(b)
-    r, p = b.copy(), b.copy()
-    rs = np.vdot(r, r).real
-    stop = (tol * np.linalg.norm(b)) ** 2
-    for _ in range(iters):
-        if rs <= stop:
-            break
-        ap = normal(p)
-        alpha = rs / np.vdot(p, ap).real
-        x += alpha * p
-        r -= alpha * ap
-        rs_new = np.vdot(r, r).real
-        p = r + (rs_new / rs) * p
-        rs = rs_new
-    return x.astype(np.complex64)
+def _scaled(k0):
+    """(k0 / s, s) with s = max |zero-filled image| (1 for an all-zero k0)."""
+    s = float(np.abs(zero_filled(k0)).max()) or 1.0
+    return np.asarray(k0, dtype=np.complex64) / s, s
 
 
-def l1_espirit(kspace, maps, mask, lamda=1e-3, iters=50):
-    """L1-wavelet regularised SENSE with the (ESPIRiT) maps, sigpy's L1WaveletRecon, one 2-D
-    image at a time. sigpy's k-space is centred: ours is moved there by the FFT of our
-    zero-filled coil images, and its mask by fftshift (a permutation of the lines)."""
-    try:
-        import sigpy
-        from sigpy.mri.app import L1WaveletRecon
-    except ImportError as e:
-        raise InputError('L1-wavelet ESPIRiT needs sigpy (pip install sigpy): %s' % e)
-    lead = kspace.shape[:-3]
-    k = kspace.reshape((-1,) + kspace.shape[-3:])
-    s = np.broadcast_to(maps, kspace.shape).reshape(k.shape)
-    mk = np.broadcast_to(mask, lead + mask.shape[-2:]).reshape((-1,) + mask.shape[-2:])
-    out = []
-    for ki, si, mi in zip(k, s, mk):
-        y = sigpy.fft(np.fft.ifft2(ki * mi, norm='ortho'), axes=(-2, -1)) * np.fft.fftshift(mi)
-        out.append(L1WaveletRecon(y, si, lamda, weights=np.fft.fftshift(mi), max_iter=iters,
-                                  show_pbar=False).run())
-    return np.asarray(out).reshape(lead + kspace.shape[-2:]).astype(np.complex64)
+def to_sigpy_kspace(k):
+    """Our k-space (H, W) -> sigpy's centred one of the same image: sigpy's FFT is
+    fftshift(fft2(ifftshift(x))) and ifftshift rolls x by -(N // 2), which multiplies fft2(x)
+    by exp(2 pi i k (N // 2) / N) along each axis; then fftshift."""
+    h, w = k.shape[-2:]
+    ph = np.exp(2j * np.pi * (np.arange(h)[:, None] * (h // 2) / h +
+                              np.arange(w)[None, :] * (w // 2) / w))
+    return np.fft.fftshift(k * ph, axes=(-2, -1)).astype(np.complex64)
+
+
+def _sigpy_2d(app_class, k0, mask, **kwargs):
+    """Run a sigpy.mri.app single-coil reconstruction of one image (H, W) given in our layout;
+    the image comes back unshifted (the regulariser sees it as it is, not cut at the edges)."""
+    k, s = _scaled(k0)
+    y = to_sigpy_kspace(k)[None]
+    w = np.fft.fftshift(np.asarray(mask, dtype=np.float32))[None]
+    mps = np.ones_like(y)
+    x = app_class(y, mps, weights=w, show_pbar=False, **kwargs).run()
+    return (np.asarray(x) * s).astype(np.complex64)
+
+
+def tv(k0, mask, lam=LAM_TV, max_iter=MAX_ITER):
+    """Total-variation CS of one image: k0, mask (H, W) -> (H, W) complex64."""
+    from sigpy.mri.app import TotalVariationRecon  # sigpy imports numba: only when asked
+    return _sigpy_2d(TotalVariationRecon, k0, mask, lamda=lam, max_iter=max_iter)
+
+
+def l1_wavelet(k0, mask, lam=LAM_WAVELET, max_iter=MAX_ITER):
+    """L1-wavelet CS of one image: k0, mask (H, W) -> (H, W) complex64."""
+    from sigpy.mri.app import L1WaveletRecon
+    return _sigpy_2d(L1WaveletRecon, k0, mask, lamda=lam, max_iter=max_iter)
+
+
+def temporal_tv(k0, mask, lam=LAM_TEMPORAL, max_iter=MAX_ITER):
+    """Temporal-TV CS of one sequence: k0, mask (T, H, W) -> (T, H, W) complex64. The
+    operator is our own uncentred FFT (sigpy.linop.FFT with center=False), so nothing is
+    shifted."""
+    import sigpy as sp
+    k, s = _scaled(k0)
+    shape = k.shape
+    m = np.asarray(mask, dtype=np.complex64)
+    A = sp.linop.Multiply(shape, m) * sp.linop.FFT(shape, axes=(-2, -1), center=False)
+    G = sp.linop.FiniteDifference(shape, axes=(0,))
+    app = sp.app.LinearLeastSquares(A, k * m, proxg=sp.prox.L1Reg(G.oshape, lam), G=G,
+                                    max_iter=max_iter, show_pbar=False)
+    return (app.run() * s).astype(np.complex64)
+
+
+RECONSTRUCT = {'tv': tv, 'l1wavelet': l1_wavelet, 'ttv': temporal_tv}
+
+
+def reconstruct(k0, mask, methods=None):
+    """Every baseline for one image (H, W) or sequence (T, H, W): {name: complex64 image}.
+    Default methods: METHODS_2D for an image, METHODS_DYNAMIC for a sequence."""
+    if methods is None:
+        methods = METHODS_DYNAMIC if np.ndim(k0) == 3 else METHODS_2D
+    return dict((name, RECONSTRUCT[name](k0, mask)) for name in methods)
+
+
+def from_feature(feature, mask):
+    """k0 of a zero-filled two-channel image (..., H, W, 2), as the graph's sampled_kspace."""
+    f = metrics._complex(feature)
+    return np.fft.fft2(f, norm='ortho') * mask
+
+
+def metrics_row(feature, mask, label, methods=None):
+    """Per-image columns of the baselines of one test item, as evaluate.image_row computes the
+    network's: psnr_<m>, ssim_<m>, nmse_<m>, cpsnr_<m> (a sequence: frames averaged, cpsnr
+    over all frames). feature, label: (..., H, W, 2) two-channel; mask (..., H, W)."""
+    recs = reconstruct(from_feature(feature, mask), mask, methods)
+    lab = metrics._complex(label)
+    row = {}
+    for name, rec in sorted(recs.items()):
+        frames = [(lab, rec)] if rec.ndim == 2 else list(zip(lab, rec))
+        per = [metrics.evaluate(g, r) for g, r in frames]
+        for key in ('psnr', 'ssim', 'nmse'):
+            row['%s_%s' % (key, name)] = float(np.mean([p[key] for p in per]))
+        row['cpsnr_%s' % name] = metrics.complex_psnr(lab, rec)
+    return row
+
+
+def summarize(rows):
+    """Means over images of every baseline column (psnr_tv, ...) the rows have."""
+    keys = sorted(k for k in rows[0] if k.split('_')[-1] in RECONSTRUCT and
+                  k.split('_')[0] in ('psnr', 'ssim', 'nmse', 'cpsnr'))
+    return dict((k, float(np.mean([r[k] for r in rows]))) for k in keys)
+
+
+def summary_lines(s):
+    """'Baseline TV: PSNR .. SSIM .. NMSE .. cPSNR ..', one line per baseline in `s`."""
+    names = {'tv': 'TV', 'l1wavelet': 'L1-wavelet', 'ttv': 'temporal TV'}
+    return ['Baseline %s: PSNR %.4f SSIM %.4f NMSE %.6e cPSNR %.4f'
+            % (names[m], s['psnr_' + m], s['ssim_' + m], s['nmse_' + m], s['cpsnr_' + m])
+            for m in sorted(RECONSTRUCT) if 'psnr_' + m in s]
+
+
+def progress(done, total):
+    """Print 'baselines: done/total' at every tenth of `total` (and at the end)."""
+    step = max(1, total // 10)
+    if done % step == 0 or done == total:
+        print('baselines: %d/%d' % (done, total), flush=True)

@@ -13,6 +13,7 @@
 # limitations under the License.
 """Running a reconstruction over a dataset and summarising IN (zero-filled) and RE
 (reconstruction) metrics; shared by train.py (validation) and test.py."""
+import collections
 import csv
 import json
 
@@ -86,13 +87,76 @@ def summarize(rows):
 
 
 def summary_lines(s):
-    """The lines test.py prints and the launchers parse; the last, cPSNR, is the reference
-    code's complex PSNR (metrics.complex_psnr), the one to compare with the papers' tables."""
-    return ['Avg PSNR: IN %.4f RE %.4f' % (s['psnr_in'], s['psnr_re']),
-            'Avg SSIM: IN %.4f RE %.4f' % (s['ssim_in'], s['ssim_re']),
-            'Avg MSE: IN %.6e RE %.6e' % (s['mse_in'], s['mse_re']),
-            'Avg NMSE: IN %.6e RE %.6e' % (s['nmse_in'], s['nmse_re']),
-            'Avg cPSNR: IN %.4f RE %.4f' % (s['cpsnr_in'], s['cpsnr_re'])]
+    """The lines test.py prints and the launchers parse; cPSNR is the reference code's complex
+    PSNR (metrics.complex_psnr), the one to compare with the papers' tables; the fastMRI lines
+    (only when `s` has them, see FastMRIVolumes) are fastMRI's per-volume rule, the one to
+    compare with fastMRI's tables."""
+    lines = ['Avg PSNR: IN %.4f RE %.4f' % (s['psnr_in'], s['psnr_re']),
+             'Avg SSIM: IN %.4f RE %.4f' % (s['ssim_in'], s['ssim_re']),
+             'Avg MSE: IN %.6e RE %.6e' % (s['mse_in'], s['mse_re']),
+             'Avg NMSE: IN %.6e RE %.6e' % (s['nmse_in'], s['nmse_re']),
+             'Avg cPSNR: IN %.4f RE %.4f' % (s['cpsnr_in'], s['cpsnr_re'])]
+    if 'fastmri_psnr_in' in s:
+        lines += ['Avg fastMRI NMSE: IN %.6e RE %.6e' % (s['fastmri_nmse_in'],
+                                                         s['fastmri_nmse_re']),
+                  'Avg fastMRI PSNR: IN %.4f RE %.4f' % (s['fastmri_psnr_in'],
+                                                         s['fastmri_psnr_re']),
+                  'Avg fastMRI SSIM: IN %.4f RE %.4f' % (s['fastmri_ssim_in'],
+                                                         s['fastmri_ssim_re'])]
+    return lines
+
+
+FASTMRI_KEYS = ('fastmri_nmse', 'fastmri_psnr', 'fastmri_ssim')
+
+
+class FastMRIVolumes(object):
+    """fastMRI's evaluation rule (metrics.volume_metrics per volume, then the mean over
+    volumes) for IN (zero-filled) and RE, fed image by image as test.py reconstructs them.
+
+    volumes: (N,) the volume of each image (pre_input.H5Data.volumes()). An image's magnitudes
+    are held until the last image of its volume has arrived; test order keeps a volume's
+    slices together, so memory holds about one volume.
+    """
+
+    def __init__(self, volumes):
+        self.volume_of = np.asarray(volumes, dtype=np.int64)
+        self.left = collections.Counter(self.volume_of.tolist())
+        self.held = {}
+        self.results = {}
+
+    def add(self, index, feature, pred, label):
+        """One image (H, W, 2) or sequence (T, H, W, 2, its frames the slices) of `index`."""
+        v = int(self.volume_of[index])
+        frames = [(feature, pred, label)] if label.ndim == 3 else list(zip(feature, pred, label))
+        held = self.held.setdefault(v, [])
+        held.extend(tuple(metrics.magnitude(x).astype(np.float32) for x in f) for f in frames)
+        self.left[v] -= 1
+        if self.left[v] == 0:
+            self._reduce(v)
+
+    def _reduce(self, v):
+        zf, re, gt = (np.stack(x) for x in zip(*self.held.pop(v)))
+        row = {}
+        for tag, rec in (('in', zf), ('re', re)):
+            for key, val in metrics.volume_metrics(gt, rec).items():
+                row['fastmri_%s_%s' % (key, tag)] = val
+        self.results[v] = row
+
+    def finish(self, rows, summary):
+        """Give every row (dicts with 'index') its 'volume' and that volume's metrics, and
+        `summary` the means over volumes and their count 'volumes'. A volume with images
+        missing is reduced from those it has."""
+        for v in list(self.held):
+            self._reduce(v)
+        for r in rows:
+            v = int(self.volume_of[r['index']])
+            r['volume'] = v
+            r.update(self.results[v])
+        for k in FASTMRI_KEYS:
+            for t in ('in', 're'):
+                key = '%s_%s' % (k, t)
+                summary[key] = float(np.mean([res[key] for res in self.results.values()]))
+        summary['volumes'] = len(self.results)
 
 
 def write_csv(path, rows):

@@ -11,15 +11,19 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Cartesian undersampling masks.
+"""Undersampling masks: Cartesian line masks, 2D point masks and k-t masks for dynamic data.
 
-Every function returns a float32 array of 0/1 of the requested shape (..., Nx, Ny) with
-phase-encoding lines along axis -2 (a line is a whole row, constant along axis -1).
+Every function returns a float32 array of 0/1 of the requested shape (..., Nx, Ny).
+Line masks (`cartesian`, `equispaced`, `equispaced_fraction`, `random` and the k-t masks)
+sample phase-encoding lines along axis -2 (a line is a whole row, constant along axis -1);
+the 2D masks (`variable_density`, `poisson`) sample single points of the (Nx, Ny) plane.
 Masks are returned **uncentred** (k-space origin at index [0, 0], numpy FFT layout), the
-layout stored in our HDF5 files, unless ``centred=True``.
+layout stored in our HDF5 files, unless ``centred=True``. k-t masks (`kt_gaussian`,
+`kt_shear`) need a (..., T, Nx, Ny) shape and give every frame its own lines.
 
 Randomness comes only from the ``seed`` argument (an int, or a ``numpy.random.Generator``):
-the same seed gives the same mask on every machine.
+the same seed gives the same mask on every machine. `achieved_acc(mask)` is the acceleration
+a mask really gives (points / sampled points).
 """
 import zlib
 
@@ -27,7 +31,9 @@ import numpy as np
 
 from models.errors import InputError
 
-MASK_TYPES = ('cartesian', 'equispaced', 'random')
+MASK_TYPES = ('cartesian', 'equispaced', 'random', 'equispaced_fraction', 'variable_density',
+              'poisson', 'kt_gaussian', 'kt_shear')
+KT_TYPES = ('kt_gaussian', 'kt_shear')
 
 
 def _rng(seed):
@@ -62,9 +68,21 @@ def _centre_lines(nx, sample_n):
     return np.arange(start, start + sample_n)
 
 
-def _check(nx, acc, sample_n):
+def _check_range(nx, acc, sample_n):
+    """acc >= 1, at least one line left at that acceleration, and 0 <= sample_n <= nx central
+    lines; InputError otherwise."""
     if acc < 1:
         raise InputError('acceleration must be >= 1, got %g' % acc)
+    if int(nx / acc) < 1:
+        raise InputError('acceleration %g leaves no line of %d (at most %d)' % (acc, nx, nx))
+    if not 0 <= sample_n <= nx:
+        raise InputError('sample_n=%d central lines does not fit in %d lines' % (sample_n, nx))
+
+
+def _check(nx, acc, sample_n):
+    """_check_range, and sample_n within the int(nx / acc) lines a frame gets. Returns that
+    line count."""
+    _check_range(nx, acc, sample_n)
     n_lines = int(nx / acc)
     if sample_n < 0 or sample_n > n_lines:
         raise InputError('sample_n=%d central lines does not fit in int(%d/%g)=%d sampled lines'
@@ -113,8 +131,10 @@ def equispaced_mask(shape, acc, center_fraction=0.08, seed=0, centred=False):
     round(Nx * center_fraction) lines. Returns float32 (..., Nx, Ny)."""
     nx = shape[-2]
     n = int(np.prod(shape[:-2], dtype=np.int64))
+    sample_n = int(round(nx * center_fraction))
+    _check_range(nx, acc, sample_n)
     rng = _rng(seed)
-    centre = _centre_lines(nx, int(round(nx * center_fraction)))
+    centre = _centre_lines(nx, sample_n)
     step = max(int(round(acc)), 1)
     lines = np.zeros((n, nx), dtype=np.float32)
     for i in range(n):
@@ -140,17 +160,287 @@ def random_mask(shape, acc, center_fraction=0.08, seed=0, centred=False):
     return _expand(lines, shape, centred)
 
 
+def _finish(mask, centred):
+    """A point mask built in the centred layout -> float32, uncentred unless `centred`."""
+    mask = np.asarray(mask, dtype=np.float32)
+    return mask if centred else np.fft.ifftshift(mask, axes=(-2, -1))
+
+
+def _frames(shape, name):
+    """(T, Nx) of a k-t mask's shape (..., T, Nx, Ny); InputError for 2D shapes."""
+    if len(shape) < 3:
+        raise InputError('--mask_type %s is a k-t mask for dynamic data (T, H, W); these data '
+                         'are 2D (%s)' % (name, 'x'.join(str(int(d)) for d in shape)))
+    return int(shape[-3]), int(shape[-2])
+
+
+def achieved_acc(mask):
+    """The acceleration a mask (..., Nx, Ny) 0/1 really gives: points / sampled points, over
+    every frame and image together (inf for an empty mask)."""
+    m = np.asarray(mask)
+    total = float(np.count_nonzero(m))
+    return m.size / total if total else float('inf')
+
+
+def gaussian(n, sigma_frac):
+    """exp(-x^2 / (2 (sigma_frac n)^2)) at x = i - n // 2 (centred axis). float64 (n,)."""
+    x = np.arange(n) - n // 2
+    return np.exp(-0.5 * (x / (sigma_frac * n)) ** 2)
+
+
+def gaussian_weights(n, sigma_frac):
+    """Weights of the n lines of a centred axis after the reference's normal_pdf with its
+    high-frequency floor: gaussian(n, sigma_frac) / 1.25 + 0.02. float64 (n,)."""
+    return gaussian(n, sigma_frac) / 1.25 + 0.02
+
+
+def inclusion_probabilities(weights, n):
+    """Sampling probabilities p = min(1, s * weights) with s chosen (bisection) so that
+    sum(p) = n: the density of a mask of exactly n points drawn in proportion to `weights`,
+    where the densest points saturate at 1. weights: (M,) > 0, 0 <= n <= M. float64 (M,)."""
+    w = np.asarray(weights, dtype=np.float64)
+    if n <= 0:
+        return np.zeros_like(w)
+    if n >= len(w):
+        return np.ones_like(w)
+    lo, hi = 0.0, 1.0 / w.max()
+    while np.minimum(1.0, hi * w).sum() < n:
+        hi *= 2.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if np.minimum(1.0, mid * w).sum() < n:
+            lo = mid
+        else:
+            hi = mid
+    return np.minimum(1.0, hi * w)
+
+
+def draw_exact(p, rng):
+    """Indices drawn so that index i is chosen with probability p[i] exactly and the count is
+    exactly round(sum(p)): systematic sampling over a random order (Madow's method). Points
+    with p = 1 are always chosen. p: (M,) in [0, 1]. Returns int64 indices."""
+    p = np.asarray(p, dtype=np.float64)
+    sure = np.flatnonzero(p >= 1.0 - 1e-9)
+    rest = np.flatnonzero((p > 0) & (p < 1.0 - 1e-9))
+    n = int(round(p.sum())) - len(sure)
+    if n <= 0 or not len(rest):
+        return sure
+    order = rest[rng.permutation(len(rest))]
+    c = np.cumsum(p[order])
+    c *= n / c[-1]
+    hits = np.searchsorted(c, rng.random() + np.arange(n), side='right')
+    return np.concatenate([sure, order[np.minimum(hits, len(order) - 1)]])
+
+
+def line_probabilities(nx, acc, sample_n, sigma_frac=0.1):
+    """Centred (nx,) probability of each line in a kt_gaussian frame: 1 on the sample_n central
+    lines, min(1, s * gaussian_weights) elsewhere, summing to int(nx / acc)."""
+    n_lines = _check(nx, acc, sample_n)
+    centre = _centre_lines(nx, sample_n)
+    outer = np.setdiff1d(np.arange(nx), centre)
+    p = np.ones(nx)
+    p[outer] = inclusion_probabilities(gaussian_weights(nx, sigma_frac)[outer],
+                                       n_lines - sample_n)
+    return p
+
+
+def point_probabilities(nx, ny, acc, sample_n, sigma_frac=0.15):
+    """Centred (nx, ny) probability of each point in a variable_density mask: 1 in the central
+    sample_n x min(sample_n, ny) block, min(1, s * w) elsewhere with
+    w = g(kx) g(ky) / 1.25 + 0.02 (g Gaussians of std sigma_frac * nx and sigma_frac * ny), the
+    reference var_dens_mask's density; the sum is int(nx * ny / acc) points."""
+    _check_range(nx, acc, sample_n)
+    n_points = int(nx * ny / acc)
+    block = np.zeros((nx, ny), dtype=bool)
+    block[np.ix_(_centre_lines(nx, sample_n), _centre_lines(ny, min(sample_n, ny)))] = True
+    if block.sum() > n_points:
+        raise InputError('a central block of %dx%d points does not fit in the int(%d*%d/%g)=%d '
+                         'points of acceleration %g' % (sample_n, min(sample_n, ny), nx, ny, acc,
+                                                        n_points, acc))
+    w = np.outer(gaussian(nx, sigma_frac), gaussian(ny, sigma_frac)) / 1.25 + 0.02
+    p = np.ones((nx, ny))
+    p[~block] = inclusion_probabilities(w[~block], n_points - int(block.sum()))
+    return p
+
+
+def variable_density_mask(shape, acc, sample_n=10, seed=0, centred=False, sigma_frac=0.15):
+    """2D variable-density point mask after the reference's var_dens_mask (Gaussian density
+    with a floor for the high frequencies, fully sampled centre), with an exact count: every
+    frame has exactly int(Nx Ny / acc) points, point (kx, ky) sampled with probability
+    point_probabilities(...)[kx, ky] (systematic sampling, draw_exact).
+
+    shape: (..., Nx, Ny); every leading index gets its own draw. sample_n: side of the always
+    sampled central block. Returns float32 (..., Nx, Ny) of 0/1."""
+    nx, ny = shape[-2:]
+    p = point_probabilities(nx, ny, acc, sample_n, sigma_frac).ravel()
+    rng = _rng(seed)
+    n = int(np.prod(shape[:-2], dtype=np.int64))
+    out = np.zeros((n, nx * ny), dtype=np.float32)
+    for i in range(n):
+        out[i, draw_exact(p, rng)] = 1.0
+    return _finish(out.reshape(shape), centred)
+
+
+def _poisson_radius(nx, ny, sample_n):
+    """Normalised k-space radius (Nx, Ny), centred, 0 inside the calibration block and 1 at
+    the middle of each edge: sigpy.mri.poisson's r, with the (Nx, Ny) axes in our order."""
+    cx, cy = sample_n, min(sample_n, ny)
+    x = np.maximum(np.abs(np.arange(nx) - nx / 2.0) - cx / 2.0, 0)
+    y = np.maximum(np.abs(np.arange(ny) - ny / 2.0) - cy / 2.0, 0)
+    x, y = x / max(x.max(), 1e-12), y / max(y.max(), 1e-12)
+    return np.sqrt(x[:, None] ** 2 + y[None, :] ** 2)
+
+
+def _poisson_at(nx, ny, sample_n, slope, seed):
+    """One Poisson-disc pattern (Nx, Ny) of sigpy.mri.poisson for a given density slope: local
+    radius 1 + slope r (in pixels, scaled by N / max(Nx, Ny) per axis), the calibration block
+    sampled, corners r >= 1 cropped. Bridson's dart throwing runs in sigpy's compiled core
+    (sigpy.mri.samp._poisson), which takes x along axis -1."""
+    from sigpy.mri import samp  # imports numba: only when a Poisson mask is asked for
+    r = _poisson_radius(nx, ny, sample_n)
+    big = float(max(nx, ny))
+    rad_x = np.clip((1 + r * slope) * nx / big, 1, None)
+    rad_y = np.clip((1 + r * slope) * ny / big, 1, None)
+    m = samp._poisson(ny, nx, 30, rad_y, rad_x, (sample_n, min(sample_n, ny)), seed)
+    return (m * (r < 1)).astype(np.float32)
+
+
+def _poisson_frame(nx, ny, acc, sample_n, seed, tol, steps=30):
+    """Bisection over the slope in [0, max(Nx, Ny)], as sigpy.mri.poisson does, but bounded:
+    at most `steps` patterns, stopping at |achieved - acc| < tol, else the closest one. When
+    even that misses by more than 10%, `acc` lies outside what the densest (slope 0) and the
+    sparsest patterns give: InputError naming that range. None when the seed draws nothing
+    but the calibration block (sigpy's dart throwing starts from one random point, and one
+    inside the block has no free neighbour): the caller tries another seed."""
+    lo, hi = 0.0, float(max(nx, ny))
+    best, err = None, float('inf')
+    block = sample_n * min(sample_n, ny)
+    for step in range(steps):
+        mid = 0.5 * (lo + hi)
+        m = _poisson_at(nx, ny, sample_n, mid, seed)
+        if step == 0 and block and np.count_nonzero(m) <= block:
+            return None  # the seed's first point fell in the calibration block: nothing grew
+        a = achieved_acc(m)
+        if abs(a - acc) < err:
+            best, err = m, abs(a - acc)
+        if err < tol:
+            break
+        lo, hi = (mid, hi) if a < acc else (lo, mid)
+    if err > 0.1 * acc:
+        a_lo, a_hi = (achieved_acc(_poisson_at(nx, ny, sample_n, s, seed))
+                      for s in (0.0, float(max(nx, ny))))
+        raise InputError('poisson mask %dx%d with a %d-line centre reaches accelerations '
+                         '%.2f..%.2f, not %g' % (nx, ny, sample_n, a_lo, a_hi, acc))
+    return best
+
+
+def poisson_mask(shape, acc, sample_n=10, seed=0, centred=False, tol=0.1):
+    """Variable-density Poisson-disc point mask as sigpy.mri.poisson draws it: density about
+    1 / (1 + s |r|), no two points closer than the local radius (so no clusters and gaps as
+    with independent draws), k-space corners beyond r = 1 left out, a central
+    sample_n x min(sample_n, Ny) calibration block fully sampled. The slope s is found by
+    bisection until the acceleration is within `tol` of `acc` (at most 30 patterns, else the
+    closest): the count is not exact, achieved_acc tells it. Seconds per 256x256 frame.
+
+    shape: (..., Nx, Ny), every leading index seeded by its own int drawn from `seed`.
+    Returns float32 (..., Nx, Ny) of 0/1."""
+    nx, ny = shape[-2:]
+    _check_range(nx, acc, sample_n)
+    rng = _rng(seed)
+    n = int(np.prod(shape[:-2], dtype=np.int64))
+    out = np.zeros((n, nx, ny), dtype=np.float32)
+    for i in range(n):
+        for _ in range(20):
+            m = _poisson_frame(nx, ny, acc, sample_n, int(rng.integers(2 ** 31 - 1)), tol)
+            if m is not None:
+                break
+        if m is None:
+            raise InputError('poisson mask %dx%d: 20 seeds drew nothing outside the %d-line '
+                             'calibration block' % (nx, ny, sample_n))
+        out[i] = m
+    return _finish(out.reshape(shape), centred)
+
+
+def equispaced_fraction_mask(shape, acc, center_fraction=0.08, seed=0, centred=False):
+    """fastMRI's EquispacedMaskFractionFunc rule: num_low = round(Nx center_fraction) central
+    lines from pad = (Nx - num_low + 1) // 2, then lines round(offset + j a) for
+    offset + j a < Nx - 1, spaced a = acc (num_low - Nx) / (num_low acc - Nx) so that about
+    Nx / acc lines are sampled in all; the offset is drawn from 0..round(acc) - 1 per frame
+    (centred layout, as fastMRI's k-space). Returns float32 (..., Nx, Ny)."""
+    nx = shape[-2]
+    num_low = int(round(nx * center_fraction))
+    _check_range(nx, acc, num_low)
+    if num_low * acc >= nx:
+        raise InputError('equispaced_fraction: %d central lines already reach %d/%g lines; '
+                         'acceleration %g cannot be reached (fewer central lines or a lower '
+                         'acceleration)' % (num_low, nx, acc, acc))
+    spacing = acc * (num_low - nx) / (num_low * acc - nx)
+    rng = _rng(seed)
+    n = int(np.prod(shape[:-2], dtype=np.int64))
+    pad = (nx - num_low + 1) // 2
+    lines = np.zeros((n, nx), dtype=np.float32)
+    for i in range(n):
+        offset = int(rng.integers(0, max(int(round(acc)), 1)))
+        lines[i, np.around(np.arange(offset, nx - 1, spacing)).astype(np.int64)] = 1.0
+    lines[:, pad:pad + num_low] = 1.0
+    return _expand(lines, shape, centred)
+
+
+def kt_gaussian_mask(shape, acc, sample_n=10, seed=0, centred=False, sigma_frac=0.1):
+    """k-t mask for dynamic data (..., T, Nx, Ny), after the reference's cartesian_mask over
+    time: every frame draws its own int(Nx / acc) lines, line kx with probability
+    line_probabilities(...)[kx] exactly (a Gaussian of std sigma_frac Nx with the reference's
+    floor, the sample_n central lines in every frame), so frames differ and together cover
+    k-space more evenly than one frame. Returns float32 (..., T, Nx, Ny)."""
+    _frames(shape, 'kt_gaussian')
+    nx = shape[-2]
+    p = line_probabilities(nx, acc, sample_n, sigma_frac)
+    rng = _rng(seed)
+    n = int(np.prod(shape[:-2], dtype=np.int64))
+    lines = np.zeros((n, nx), dtype=np.float32)
+    for i in range(n):
+        lines[i, draw_exact(p, rng)] = 1.0
+    return _expand(lines, shape, centred)
+
+
+def kt_shear_mask(shape, acc, sample_n=10, seed=0, centred=False):
+    """Sheared-lattice k-t mask (the reference's shear_grid_mask) for (..., T, Nx, Ny): frame t
+    samples every acc-th line from offset (start + t) mod acc (centred line index; start drawn
+    from `seed` per sequence), so acc consecutive frames cover every line once, plus the
+    sample_n central lines in every frame. acc must be an integer. Returns float32."""
+    t_len, nx = _frames(shape, 'kt_shear')
+    _check_range(nx, acc, sample_n)
+    if acc != int(acc):
+        raise InputError('--mask_type kt_shear needs an integer acceleration, got %g' % acc)
+    acc = int(acc)
+    rng = _rng(seed)
+    n = int(np.prod(shape[:-3], dtype=np.int64))
+    lines = np.zeros((n, t_len, nx), dtype=np.float32)
+    for i in range(n):
+        start = int(rng.integers(0, acc))
+        for t in range(t_len):
+            lines[i, t, (start + t) % acc::acc] = 1.0
+    lines[:, :, _centre_lines(nx, sample_n)] = 1.0
+    return _expand(lines.reshape(n * t_len, nx), shape, centred)
+
+
 def make_mask(mask_type, shape, acc, sample_n=10, seed=0, centred=False):
-    """Dispatch by name. For `equispaced` and `random` the centre is `sample_n` lines."""
-    if mask_type == 'cartesian':
-        return cartesian_mask(shape, acc, sample_n, seed, centred)
+    """Dispatch by name. `sample_n` is the number of fully sampled central lines (for
+    `equispaced`, `equispaced_fraction` and `random` the centre fraction sample_n / Nx), the
+    side of the central block for the 2D masks. shape: (..., Nx, Ny); k-t masks need
+    (..., T, Nx, Ny). Returns float32 0/1 of `shape`."""
+    if mask_type not in MASK_TYPES:
+        raise InputError('unknown mask type %r, expected one of %s'
+                         % (mask_type, ', '.join(MASK_TYPES)))
     frac = float(sample_n) / shape[-2]
-    if mask_type == 'equispaced':
-        return equispaced_mask(shape, acc, frac, seed, centred)
-    if mask_type == 'random':
-        return random_mask(shape, acc, frac, seed, centred)
-    raise InputError('unknown mask type %r, expected one of %s'
-                     % (mask_type, ', '.join(MASK_TYPES)))
+    by_fraction = {'equispaced': equispaced_mask, 'random': random_mask,
+                   'equispaced_fraction': equispaced_fraction_mask}
+    if mask_type in by_fraction:
+        return by_fraction[mask_type](shape, acc, frac, seed, centred)
+    by_lines = {'cartesian': cartesian_mask, 'variable_density': variable_density_mask,
+                'poisson': poisson_mask, 'kt_gaussian': kt_gaussian_mask,
+                'kt_shear': kt_shear_mask}
+    return by_lines[mask_type](shape, acc, sample_n, seed, centred)
 
 
 # origin_layout's codes

@@ -21,6 +21,11 @@ NMSE = ||gt - rec||^2 / ||gt||^2 of magnitudes. Inputs may be complex (H, W), or
 
 The reference code and the papers' tables use another PSNR, `complex_psnr` below (peak max|gt|,
 MSE of the complex difference), which is the one to compare with them.
+
+fastMRI's rule (fastmri/evaluate.py), the one to compare with fastMRI's tables, is per VOLUME
+(all slices of one source file, (S, H, W) magnitudes): `volume_nmse`, `volume_psnr` with peak =
+the volume's max |gt|, `volume_ssim` = the mean over slices of a 7x7-window SSIM with
+data_range = the volume's max |gt|; results are averaged over volumes.
 """
 import numpy as np
 from skimage.metrics import structural_similarity
@@ -85,3 +90,39 @@ def evaluate(gt, rec):
     """All metrics for one image as a dict."""
     return {'psnr': psnr(gt, rec), 'ssim': ssim(gt, rec), 'mse': mse(gt, rec),
             'nmse': nmse(gt, rec), 'cpsnr': complex_psnr(gt, rec)}
+
+
+def volume_nmse(gt, rec):
+    """fastMRI's NMSE of a volume: ||gt - rec||^2 / ||gt||^2 over all its slices. gt, rec:
+    (S, H, W) magnitudes (float)."""
+    g, r = np.asarray(gt, np.float64), np.asarray(rec, np.float64)
+    return float(np.sum((g - r) ** 2) / np.sum(g ** 2))
+
+
+def volume_psnr(gt, rec):
+    """fastMRI's PSNR of a volume: 10 log10(max(gt)^2 / mean((gt - rec)^2)), the peak and the
+    mean taken over the whole volume (S, H, W) of magnitudes."""
+    g, r = np.asarray(gt, np.float64), np.asarray(rec, np.float64)
+    err = float(np.mean((g - r) ** 2))
+    if err == 0:
+        return float('inf')
+    return float(10.0 * np.log10(g.max() ** 2 / err))
+
+
+def volume_ssim(gt, rec):
+    """fastMRI's SSIM of a volume: the mean over slices of structural_similarity with a 7x7
+    window and data_range = max(gt) of the whole volume (S, H, W) of magnitudes."""
+    g, r = np.asarray(gt, np.float64), np.asarray(rec, np.float64)
+    if g.ndim != 3 or min(g.shape[1:]) < 7:
+        raise ValueError('volume SSIM needs (S, H, W) with H, W >= 7, got %s' % (g.shape,))
+    peak = float(g.max())
+    return float(np.mean([structural_similarity(a, b, win_size=7, data_range=peak)
+                          for a, b in zip(g, r)]))
+
+
+def volume_metrics(gt, rec):
+    """fastMRI's three metrics of one volume as a dict (nmse, psnr, ssim). gt, rec: (S, H, W)
+    complex, real, or (S, H, W, 2) two-channel; magnitudes are compared."""
+    g = np.abs(_complex(gt)).astype(np.float64)
+    r = np.abs(_complex(rec)).astype(np.float64)
+    return {'nmse': volume_nmse(g, r), 'psnr': volume_psnr(g, r), 'ssim': volume_ssim(g, r)}

@@ -223,6 +223,18 @@ class H5Data(object):
                              % (self.path, idx[:4].tolist(), first_line(e)))
         return k.astype(np.complex64), s.astype(np.complex64)
 
+    def volumes(self):
+        """The volume (source file) of each image, int64 (N,), for fastMRI's per-volume
+        metrics (models.evaluate.FastMRIVolumes): the file's `volume` dataset, as
+        make_h5data.py writes it; a file without one (or with one of another length) is one
+        volume. Each sequence of dynamic data is a volume of its own, its frames the slices."""
+        if self.is_dynamic:
+            return np.arange(self.n, dtype=np.int64)
+        v = self.f.get('volume')
+        if isinstance(v, h5py.Dataset) and v.shape == (self.n,) and v.dtype.kind in 'iu':
+            return np.asarray(v[()], dtype=np.int64)
+        return np.zeros(self.n, dtype=np.int64)
+
     def _describe(self):
         """The line saying what is done to this file's data ('' when it is used as stored)."""
         done = []

@@ -11,39 +11,77 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""The multi-coil baselines (models/baselines.py) on noiseless simulated coils: CG-SENSE
-recovers an image that 4 coils at acceleration 2 determine, L1-wavelet ESPIRiT beats the
-zero-filled combination, and the zero-filled one is the network's input."""
 import numpy as np
 import pytest
 
-from models import baselines, masks
-from models.data import coils
+from models import baselines, masks, metrics
 from models.data.synthetic import phantom
+from models.pre_input import to_two_channel, undersample
+
+sp = pytest.importorskip('sigpy')
 
 
-def nmse(x, ref):
-    return np.sum(np.abs(x - ref) ** 2) / np.sum(np.abs(ref) ** 2)
+@pytest.mark.parametrize('shape', [(8, 8), (7, 10)])
+def test_to_sigpy_kspace_is_sigpys_fft_of_the_same_image(shape):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+    np.testing.assert_allclose(baselines.to_sigpy_kspace(np.fft.fft2(x, norm='ortho')),
+                               sp.fft(x, axes=(-2, -1)), atol=1e-5)
 
 
-def problem(n=2, size=32, c=4, acc=2.0):
-    x = np.stack([phantom(size, seed=i) for i in range(n)])
-    s = coils.birdcage_maps((size, size), c, seed=0)
-    m = masks.make_mask('equispaced', (n, size, size), acc, 4, seed=1)
-    return x, s, m, coils.sense_forward(x, np.broadcast_to(s, (n, c, size, size)), m)
+def sample(shape, mask_type, seed=0):
+    img = phantom(shape[-2:], seed)
+    if len(shape) == 3:
+        img = np.stack([img] * shape[0])
+    m = masks.make_mask(mask_type, shape, 4, 4, seed=seed)
+    return img, m, np.fft.fft2(img, norm='ortho') * m
 
 
-def test_cg_sense_recovers_a_determined_image():
-    x, s, m, k = problem()
-    zf = baselines.zero_filled(k, s, m)
-    np.testing.assert_allclose(zf, coils.sense_adjoint(k, s), atol=1e-6)
-    rec = baselines.cg_sense(k, s, m, iters=60)
-    assert nmse(rec, x) < 1e-3 < nmse(zf, x)
+@pytest.mark.parametrize('method', ['tv', 'l1wavelet'])
+def test_2d_baselines_keep_k0_and_beat_zero_filled(method):
+    img, m, k0 = sample((32, 32), 'cartesian')
+    fn = baselines.RECONSTRUCT[method]
+    loose = fn(k0, m, 1e-7, 200)  # almost no regularisation: the samples are kept
+    s = m == 1
+    err = np.abs(np.fft.fft2(loose, norm='ortho')[s] - k0[s]).max()
+    assert err < 1e-4 * np.abs(k0).max()
+    rec = baselines.reconstruct(k0, m, [method])[method]
+    assert rec.dtype == np.complex64 and rec.shape == (32, 32)
+    assert metrics.psnr(img, rec) > metrics.psnr(img, baselines.zero_filled(k0))
+    # the scale of the data does not change the result (lambdas are for max |x| = 1)
+    np.testing.assert_allclose(fn(255 * k0, m) / 255, rec, atol=5e-3)  # iterative: float32
 
 
-def test_l1_espirit_beats_zero_filled():
-    pytest.importorskip('sigpy')
-    x, s, m, k = problem(n=1, acc=4.0)
-    rec = baselines.l1_espirit(k, s, m, lamda=1e-4, iters=30)
-    assert rec.shape == x.shape
-    assert nmse(rec, x) < 0.5 * nmse(baselines.zero_filled(k, s, m), x)
+def test_temporal_tv_beats_zero_filled_on_k_t_masks():
+    img, m, k0 = sample((6, 32, 32), 'kt_gaussian')
+    rec = baselines.reconstruct(k0, m)['ttv']
+    assert rec.shape == (6, 32, 32)
+    zf = baselines.zero_filled(k0)
+    assert metrics.complex_psnr(img, rec) > metrics.complex_psnr(img, zf) + 3
+
+
+def test_metrics_row_and_summary():
+    img, m, k0 = sample((32, 32), 'variable_density')
+    feature = to_two_channel(undersample(img, m))
+    row = baselines.metrics_row(feature, m, to_two_channel(img))
+    assert sorted(row) == sorted('%s_%s' % (k, b) for k in ('psnr', 'ssim', 'nmse', 'cpsnr')
+                                 for b in ('tv', 'l1wavelet'))
+    s = baselines.summarize([dict(row, index=0, psnr_in=1.0), dict(row, index=1)])
+    assert s['psnr_tv'] == pytest.approx(row['psnr_tv']) and 'psnr_in' not in s
+    lines = baselines.summary_lines(s)
+    assert lines[0].startswith('Baseline L1-wavelet: PSNR ') and lines[1].startswith(
+        'Baseline TV: PSNR %.4f' % row['psnr_tv'])
+
+
+def test_test_script_baseline_and_fastmri_columns(tiny_model, tiny_data, tmp_path, capsys):
+    import test as test_script
+    s = test_script.main(['--save_ckpt_Dir', tiny_model[0], '--data_test_dir', tiny_data[1],
+                          '--output_dir', str(tmp_path), '--baseline', '--batch_size', '4'])
+    printed = capsys.readouterr().out
+    assert 'baselines: 8/8' in printed
+    assert 'Baseline TV: PSNR %.4f' % s['psnr_tv'] in printed
+    assert 'Avg fastMRI PSNR: IN %.4f RE %.4f' % (s['fastmri_psnr_in'], s['fastmri_psnr_re']) \
+        in printed
+    header = open(str(tmp_path / 'metrics.csv')).readline().strip().split(',')
+    assert {'psnr_tv', 'ssim_l1wavelet', 'volume', 'fastmri_ssim_re'} <= set(header)
+    assert s['volumes'] == 8  # tiny_data: every synthetic image is a volume of its own

@@ -76,3 +76,31 @@ def test_refuses_to_overwrite(tmp_path):
     assert r.returncode == 2 and 'already exists' in r.stderr and '--overwrite' in r.stderr
     assert digest(str(tmp_path / 'synthetic_train_acc4.hdf5')) == before
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_new_mask_types_record_achieved_acceleration_and_volumes(tmp_path):
+    out = str(tmp_path)
+    tr, _ = make_h5data.main(['--synthetic', '4', '--image_size', '32', '--mask_type',
+                              'variable_density', '--acc', '4', '--sample_n', '4',
+                              '--output_dir', out])
+    with h5py.File(tr, 'r') as f:
+        assert f.attrs['mask_type'] == 'variable_density'
+        assert f.attrs['acc_achieved'] == 4.0  # exact count: 256 of 1024 points per image
+        np.testing.assert_array_equal(f['volume'][()], np.arange(3))  # a phantom: a volume
+        assert f['mask'][0, 0, 0] == 1 and f['mask'][0].sum() == 256
+    tr, _ = make_h5data.main(['--synthetic', '2', '--frames', '4', '--image_size', '32',
+                              '--mask_type', 'kt_shear', '--sample_n', '0', '--output_dir', out,
+                              '--name', 'cine'])
+    with h5py.File(tr, 'r') as f:
+        m = f['mask'][0, :, :, 0]
+        assert f.attrs['acc_achieved'] == 4.0
+        assert not np.array_equal(m[0], m[1])
+
+
+def test_k_t_mask_for_2d_data_and_unreachable_centre_exit_2(tmp_path):
+    base = ['--synthetic', '2', '--image_size', '32', '--output_dir', str(tmp_path)]
+    r = run_script('make_h5data.py', *base + ['--mask_type', 'kt_gaussian'])
+    assert r.returncode == 2 and 'k-t mask for dynamic data' in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    r = run_script('make_h5data.py', *base + ['--mask_type', 'equispaced', '--sample_n', '40'])
+    assert r.returncode == 2 and 'does not fit in 32 lines' in r.stderr

@@ -86,3 +86,41 @@ def test_sequence_complex_psnr_is_over_all_frames():
     # 2D rows carry the per-image value
     row2 = evaluate.image_row(1, two(gt[0]), two(rec[0]), two(gt[0]))
     assert row2['cpsnr_re'] == pytest.approx(10 * np.log10(4 / 0.01), abs=1e-4)
+
+
+def two_slice_volume():
+    """gt: slice 0 all 1, slice 1 all 2 (8x8); rec: slice 0 off by +0.5, slice 1 exact."""
+    gt = np.stack([np.ones((8, 8)), 2 * np.ones((8, 8))])
+    rec = gt.copy()
+    rec[0] += 0.5
+    return gt, rec
+
+
+def test_fastmri_volume_nmse_and_psnr_hand_values():
+    gt, rec = two_slice_volume()
+    # ||gt - rec||^2 = 64 * 0.25 = 16, ||gt||^2 = 64 * 1 + 64 * 4 = 320
+    assert metrics.volume_nmse(gt, rec) == pytest.approx(16 / 320.0)
+    # peak = the volume's max (2), not slice 0's; MSE over the volume = 16 / 128
+    assert metrics.volume_psnr(gt, rec) == pytest.approx(10 * np.log10(4 / 0.125))
+    assert metrics.volume_psnr(gt, gt) == float('inf')
+
+
+def test_fastmri_volume_ssim_hand_value():
+    gt = np.stack([np.ones((8, 8)), 10 * np.ones((8, 8))])
+    rec = gt.copy()
+    rec[0] = 1.5
+    # constant windows: SSIM = (2 a b + C1) / (a^2 + b^2 + C1), C1 = (0.01 L)^2 with
+    # L = the volume's max 10 (slice 0 alone would use 1); slice 1 is exact: 1
+    c1 = (0.01 * 10) ** 2
+    slice0 = (2 * 1 * 1.5 + c1) / (1 + 1.5 ** 2 + c1)
+    assert metrics.volume_ssim(gt, rec) == pytest.approx((slice0 + 1.0) / 2, abs=1e-9)
+    own = (2 * 1.5 + 1e-4) / (1 + 1.5 ** 2 + 1e-4)
+    assert abs(metrics.volume_ssim(gt, rec) - (own + 1.0) / 2) > 1e-4
+
+
+def test_fastmri_volume_metrics_take_magnitudes():
+    gt, rec = two_slice_volume()
+    m = metrics.volume_metrics(gt * np.exp(1j * 0.3), np.stack([rec, 0 * rec], -1))
+    assert m['nmse'] == pytest.approx(0.05)
+    assert m['psnr'] == pytest.approx(10 * np.log10(32))
+    assert m['ssim'] == pytest.approx(metrics.volume_ssim(gt, rec))

@@ -172,3 +172,25 @@ def test_inference_graph_names():
     graph, feature, mask, pred = model_tf.build_inference_graph(cfg)
     assert feature.name == 'feature:0' and mask.name == 'mask:0' and pred.name == 'predTst:0'
     assert pred.shape.as_list() == [None, 24, 20, 2]
+
+
+@pytest.mark.parametrize('mask_type', ['variable_density', 'equispaced_fraction'])
+def test_dc_keeps_k0_on_2d_masks(mask_type):
+    # the DC layer needs no change for point masks: k0 is kept wherever the mask is 1
+    rng = np.random.default_rng(3)
+    label = (rng.standard_normal((2, 16, 12)) + 1j * rng.standard_normal((2, 16, 12))).astype(
+        np.complex64)
+    mask = masks.make_mask(mask_type, (2, 16, 12), 4, 2, seed=1)
+    feature = to_two_channel(undersample(label, mask))
+    x = rng.standard_normal((2, 16, 12, 2)).astype(np.float32)
+    g = tf.Graph()
+    with g.as_default():
+        m_t = tf.constant(mask)
+        out = model_tf.data_consistency(tf.constant(x),
+                                        model_tf.sampled_kspace(tf.constant(feature), m_t), m_t)
+    out_v = run(out, {}, g)
+    k_out = np.fft.fft2(out_v[..., 0] + 1j * out_v[..., 1], norm='ortho')
+    k_cnn = np.fft.fft2(x[..., 0] + 1j * x[..., 1], norm='ortho')
+    s = mask == 1
+    np.testing.assert_allclose(k_out[s], np.fft.fft2(label, norm='ortho')[s], atol=1e-4)
+    np.testing.assert_allclose(k_out[~s], k_cnn[~s], atol=1e-4)

@@ -113,6 +113,12 @@ def probe_complex(units, opts, log):
     return ok, any_complex
 
 
+def volume_key(unit_name, idx):
+    """The volume slice `idx` of unit `unit_name` belongs to: the unit, and for 4-D data
+    (idx = (volume, slice)) the volume within it."""
+    return (unit_name,) + tuple(np.atleast_1d(idx)[:-1].tolist())
+
+
 def write_units(path, units, opts, complex_data, log, part):
     """Write every slice of `units` to `path`. Returns the number of images written (0: no file
     is left behind)."""
@@ -138,7 +144,8 @@ def write_units(path, units, opts, complex_data, log, part):
                         empty += 1
                         continue
                     x, s = h5writer.normalise(x)
-                    w.append(x, opts.mask(u.name, idx), s, masks_mod.slice_name(u.name, idx))
+                    w.append(x, opts.mask(u.name, idx), s, masks_mod.slice_name(u.name, idx),
+                             volume=volume_key(u.name, idx))
             except InputError as e:
                 w.truncate(n0)
                 log.problem(u.path, _message(e, u.path))

@@ -61,7 +61,11 @@ class H5Writer(object):
     label: (H, W) or (T, H, W) complex or real, scaled to max |x| = 1; stored complex64 when
     `complex_data`, else float32 (layout 'port': uint8, see to_uint8). mask: same shape, 0/1,
     uncentred (float32; 'port': float64). scale: the factor the label was divided by (not
-    stored in the 'port' layout, nor are the names).
+    stored in the 'port' layout, nor are the names). volume: any hashable naming the volume
+    (source file) an image belongs to; the file's `volume` dataset (N,) int32 numbers them
+    0, 1, ... in order of appearance (None: the image is a volume of its own). fastMRI's
+    evaluation rule is per volume (models/evaluate.py). The attribute `acc_achieved` is the
+    acceleration the written masks give together (points / sampled points).
     """
 
     def __init__(self, path, shape, complex_data, attrs=None, layout='ours', coils=0):
@@ -104,16 +108,22 @@ class H5Writer(object):
             self.datasets.append(self.rss)
             self.f.attrs['coils'] = self.coils
         self.names = []
+        self.volumes, self.volume_ids = [], {}
+        self.sampled = []  # (points, sampled points) of each image's mask
         for k, v in (attrs or {}).items():
             self.f.attrs[k] = v
         self.n = 0
         self.complex_data = complex_data
 
-    def append(self, label, mask, scale=1.0, name='', kspace=None, coil_maps=None):
+    def append(self, label, mask, scale=1.0, name='', kspace=None, coil_maps=None,
+               volume=None):
         """One image; a multi-coil file needs its kspace and coil_maps (C, H, W)."""
         if self.coils and (kspace is None or coil_maps is None):
             raise ValueError('a multi-coil file needs kspace and coil_maps for every image')
         i = self.n
+        key = ('image', i) if volume is None else volume
+        self.volumes.append(self.volume_ids.setdefault(key, len(self.volume_ids)))
+        self.sampled.append((int(np.size(mask)), int(np.count_nonzero(mask))))
         for ds in self.datasets:
             ds.resize(i + 1, axis=0)
         if self.layout == 'port':
@@ -134,12 +144,20 @@ class H5Writer(object):
         for ds in self.datasets:
             ds.resize(n, axis=0)
         del self.names[n:]
+        del self.volumes[n:]
+        self.volume_ids = dict((k, v) for k, v in self.volume_ids.items()
+                               if v < (max(self.volumes) + 1 if self.volumes else 0))
+        del self.sampled[n:]
         self.n = n
 
     def close(self):
         """Finish the file and move it into place."""
         if self.layout == 'ours':
             self.f.create_dataset('name', data=np.array(self.names, dtype=h5py.string_dtype()))
+            self.f.create_dataset('volume', data=np.array(self.volumes, dtype=np.int32))
+        points, sampled = np.sum(self.sampled, axis=0) if self.sampled else (0, 0)
+        if sampled:
+            self.f.attrs['acc_achieved'] = float(points) / sampled
         self.f.close()
         os.replace(self.tmp, self.path)
 
@@ -166,6 +184,13 @@ def mask_attrs(mask_type, acc, sample_n, seed, fixed_mask=None, mask_file=''):
                 'seed': int(seed)}
     return {'acc': fixed_mask.size / float(fixed_mask.sum()),
             'mask_file': os.path.basename(mask_file)}
+
+
+def achieved_note(path):
+    """' (masks: acceleration A achieved)' from a written file's `acc_achieved`, or ''."""
+    with h5py.File(path, 'r') as f:
+        acc = f.attrs.get('acc_achieved')
+    return '' if acc is None else ' (masks: acceleration %.3f achieved)' % acc
 
 
 def load_mask_file(path, size):
