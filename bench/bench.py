@@ -17,6 +17,14 @@
       [--conv_grad tf auto ...] [--isa_cap AVX2]
   python bench/bench.py --model crnn --frames 16 --size 48 --batch 4 --nd 5 --nc 5 --nf 16 \
       --steps 5 [--compare]
+  python bench/bench.py --coils 1 4 8 15 --size 320 --batch 1 --nd 5 --nc 5 --nf 64 --steps 2
+
+With --coils C [C ...] (multi-coil training, models.step's step on the multi-coil placeholders
+kspace and coil_maps; C = 1 is the multi-coil graph with one coil, and the single-coil graph is
+timed first as the reference row) it prints, per C, one line: the training step time (median),
+the time of the Dc multi-coil DC layers alone (forward + backward, at the same shapes) and its
+share of the step, and the peak RSS of a child process that builds and runs that step (each C
+in its own process; the peak is read before the DC-only graph is built), with ratios to C = 1.
 
 With --model crnn (CRNN-MRI on T-frame sequences; --nd, --nc are its layers and iterations)
 it prints training sequences/sec and frame images/sec, the convolutions' achieved GFLOP/s and
@@ -111,12 +119,18 @@ def parse_args(argv):
     p.add_argument('--clock', default='wall', choices=sorted(CLOCK),
                    help='time by wall clock, or by this process\'s CPU time (shared machines)')
     p.add_argument('--rss_child', default='', help=argparse.SUPPRESS)
+    p.add_argument('--coils', type=int, nargs='+', default=None, metavar='C',
+                   help='multi-coil mode: time the training step with C coils, each C in a '
+                   'child process (step time, FFT/DC share, peak RSS)')
+    p.add_argument('--coil_child', type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument('--model', default='static', choices=('static', 'crnn'),
                    help='static: the 2-D D{nd}-C{nc} cascade; crnn: CRNN-MRI on --frames frames')
     p.add_argument('--frames', type=int, default=16, help='--model crnn: frames per sequence')
     p.add_argument('--compare', action='store_true',
                    help='--model crnn: also time D{nd}-C{nc}(S) and D{nd}-C{nc} 3D, interleaved')
     a = p.parse_args(argv)
+    if a.coils is not None and min(a.coils) < 1:
+        p.error('--coils takes coil counts >= 1, got %s' % a.coils)
     if a.peer and not os.path.isfile(a.peer_script or ''):
         p.error('--peer needs the PyTorch peer script: --peer_script PATH (got %r)'
                 % a.peer_script)
@@ -526,6 +540,140 @@ def bench_crnn(a, tf, config):
     return 0
 
 
+# --coils: the multi-coil training step, each coil count in a child process (0: single-coil)
+COIL_LINE = ('C=%s step %.1f ms, FFT/DC %.1f ms = %.1f%% of the step, peak RSS %.0f MB; '
+             'vs C=%d: step x%.2f, FFT/DC x%.2f, peak RSS x%.2f; load %.2f')
+
+
+def coil_batch(a, coils):
+    """A constant batch at --size and --batch, by placeholder name, float32: phantoms, a
+    cartesian mask (acc 4, 8 centre lines, fewer below 64x64) and, for `coils` > 0, birdcage
+    coil maps and the acquired k-space of every coil (pre_input.coil_inputs); single-coil (0):
+    feature, label, mask."""
+    from models.data import coils as coilmod
+    shape = (a.size, a.size)
+    label = np.stack([phantom(a.size, seed=0, index=i) for i in range(a.batch)])
+    centre = max(1, min(8, a.size // 8))
+    mask = np.stack([masks.make_mask('cartesian', shape, 4.0, centre, seed=i)
+                     for i in range(a.batch)]).astype(np.float32)
+    if not coils:
+        return {'feature': pre_input.to_two_channel(pre_input.undersample(label, mask)),
+                'label': pre_input.to_two_channel(label), 'mask': mask}
+    maps = np.stack([coilmod.birdcage_maps(shape, coils, seed=i) for i in range(a.batch)])
+    return pre_input.coil_inputs(label, mask, coilmod.sense_forward(label, maps), maps)
+
+
+def coil_graph(tf, a, coils):
+    """In the default graph: the Config of `coils` coils (0: single-coil) and its placeholders
+    by name, model_tf.placeholders' (feature, mask[, kspace, coil_maps]) and label."""
+    from models import model_tf
+    from models.config import Config
+    cfg = Config(Dn=a.Dn, Dc=a.Dc, nf=a.nf, random_seed=0, image_size=[a.size, a.size],
+                 batch_size=a.batch, coils=coils)
+    names = [n for n, _ in model_tf.graph_inputs(cfg, a.batch)]
+    ph = dict(zip(names, model_tf.placeholders(cfg, a.batch)))
+    ph['label'] = tf.placeholder(tf.float32, ph['feature'].shape, name='label')
+    return cfg, ph
+
+
+def coil_step_session(tf, config, a, coils):
+    """models.step's training step (train.py's) with `coils` coils on placeholders, convs
+    with the first --conv_grad setting's filter gradients. Returns (session, run one step)."""
+    from models import step as stepmod
+    policy = cpu.filter_grad_policy(a.conv_grad[0], pixels=a.size * a.size)
+    g = tf.Graph()
+    with g.as_default():
+        tf.set_random_seed(0)
+        cfg, ph = coil_graph(tf, a, coils)
+        coil_in = (ph['kspace'], ph['coil_maps']) if coils else ()
+        step = stepmod.build(cfg, ph['feature'], ph['mask'], ph['label'], grad_policy=policy,
+                             coil_inputs=coil_in)
+        sess = tf.Session(graph=g, config=config)
+        sess.run(tf.global_variables_initializer())
+    fd = dict((ph[k], v) for k, v in coil_batch(a, coils).items())
+    return sess, lambda: sess.run([step.loss, step.train_op], fd)
+
+
+def coil_dc_session(tf, config, a, coils):
+    """The Dc data-consistency layers alone, forward + backward (gradient w.r.t. the image),
+    at the step's shapes: the cascade's k0 and DC (with the coil maps for `coils` > 0; the
+    single-coil ones, as training_session's dc_grad, for 0). Returns (session, run once)."""
+    from models.nets import layers
+    g = tf.Graph()
+    with g.as_default():
+        _, ph = coil_graph(tf, a, coils)
+        feature, mask = ph['feature'], ph['mask']
+        maps = layers.r2c(ph['coil_maps']) if coils else None
+        k0 = (layers.coil_sampled_kspace(layers.r2c(ph['kspace']), mask) if coils
+              else layers.sampled_kspace(feature, mask))
+        x = feature
+        for _ in range(a.Dc):
+            x = layers.data_consistency(x, k0, mask, maps=maps)
+        grad = tf.reduce_sum(tf.gradients(tf.reduce_sum(x), feature)[0])  # no large fetch
+        sess = tf.Session(graph=g, config=config)
+    fd = dict((ph[k], v) for k, v in coil_batch(a, coils).items())
+    return sess, lambda: sess.run(grad, fd)
+
+
+def coil_child(a):
+    """--coil_child C: time C coils' training step, read this process's peak RSS, then time
+    the DC layers alone; print one key=value line."""
+    tf = import_tf(a)
+    config = session_config(a)
+    sess, run = coil_step_session(tf, config, a, a.coil_child)
+    t_step = median_time(run, a.steps, a.warmup)
+    rss = peak_rss_mb()  # the step's peak: before the DC-only graph exists
+    sess.close()
+    sess, run = coil_dc_session(tf, config, a, a.coil_child)
+    t_dc = median_time(run, a.steps, 1)
+    sess.close()
+    print('coil_child coils=%d step_s=%.6f dc_s=%.6f peak_rss_mb=%.1f load=%.2f'
+          % (a.coil_child, t_step, t_dc, rss, os.getloadavg()[0]))
+    return 0
+
+
+def run_coil_child(a, coils):
+    """The figures of a --coil_child process: {'step_s', 'dc_s', 'peak_rss_mb', 'load'}."""
+    cmd = [sys.executable, os.path.abspath(__file__), '--coil_child', str(coils)]
+    for flag, value in (('--batch', a.batch), ('--size', a.size), ('--nd', a.Dn),
+                        ('--nc', a.Dc), ('--nf', a.nf), ('--steps', a.steps),
+                        ('--warmup', a.warmup), ('--intra_op', a.intra_op),
+                        ('--inter_op', a.inter_op), ('--clock', a.clock),
+                        ('--conv_grad', a.conv_grad[0])):
+        cmd += [flag, str(value)] if value is not None else []
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True)
+    lines = [line for line in r.stdout.splitlines() if line.startswith('coil_child ')]
+    if r.returncode != 0 or not lines:
+        raise RuntimeError('--coil_child %d failed (exit %d): %s' % (
+            coils, r.returncode, (r.stderr.strip().splitlines() or ['?'])[-1]))
+    kv = dict(re.findall(r'(\w+)=(\S+)', lines[-1]))
+    return dict((k, float(kv[k])) for k in ('step_s', 'dc_s', 'peak_rss_mb', 'load'))
+
+
+def bench_coils(a):
+    """--coils: one child process per coil count, the single-coil graph first (the reference
+    row); one line per row (COIL_LINE), ratios to C = 1 (else the smallest C given)."""
+    tf = import_tf(a)
+    print('%s; TensorFlow %s' % (cpu.describe(), tf.VERSION))
+    print('config: multi-coil training step (models.step), D%d-C%d nf=%d, %dx%d, batch %d, '
+          'coils %s, %d timed steps (median, %s), %d warm-up; one child process per row; '
+          '%d CPUs, load average %s'
+          % (a.Dn, a.Dc, a.nf, a.size, a.size, a.batch, ' '.join(map(str, a.coils)), a.steps,
+             'wall clock' if a.clock == 'wall' else 'CPU time', a.warmup, os.cpu_count(),
+             ' '.join('%.2f' % v for v in os.getloadavg())))
+    sys.stdout.flush()
+    rows = [(c, run_coil_child(a, c)) for c in [0] + list(a.coils)]
+    ref_c = 1 if 1 in a.coils else min(a.coils)
+    ref = dict(rows)[ref_c]
+    for c, r in rows:
+        print(COIL_LINE % (c or 'single', 1e3 * r['step_s'], 1e3 * r['dc_s'],
+                           100.0 * r['dc_s'] / r['step_s'], r['peak_rss_mb'], ref_c,
+                           r['step_s'] / ref['step_s'], r['dc_s'] / ref['dc_s'],
+                           r['peak_rss_mb'] / ref['peak_rss_mb'], r['load']))
+    return 0
+
+
 def run_peer(a):
     cmd = [sys.executable, a.peer_script, '--batch', str(a.batch), '--size', str(a.size),
            '--nd', str(a.Dn), '--nc', str(a.Dc), '--nf', str(a.nf), '--steps', str(a.steps)]
@@ -739,17 +887,27 @@ def bench_static(a, tf, config):
     return 0
 
 
-def main(argv=None):
-    a = parse_args(sys.argv[1:] if argv is None else argv)
-    if a.rss_child:
-        rss_child(a.rss_child, a.batch)
-        return 0
+def import_tf(a):
+    """tensorflow.compat.v1 in graph mode, after --isa_cap and --clock have been applied."""
     if a.isa_cap:
         cap_isa(a.isa_cap)
     global clock
     clock = CLOCK[a.clock]
     import tensorflow.compat.v1 as tf
     tf.disable_v2_behavior()
+    return tf
+
+
+def main(argv=None):
+    a = parse_args(sys.argv[1:] if argv is None else argv)
+    if a.rss_child:
+        rss_child(a.rss_child, a.batch)
+        return 0
+    if a.coil_child is not None:
+        return coil_child(a)
+    if a.coils is not None:
+        return bench_coils(a)
+    tf = import_tf(a)
     print('%s; TensorFlow %s' % (cpu.describe(), tf.VERSION))
     print('oneDNN conv kernels (ONEDNN_VERBOSE, child process): %s' % onednn_kernels())
     config = session_config(a)
