@@ -24,6 +24,11 @@ FILE = 'config.json'
 PRECISION_MODES = ('allow_fp32_to_fp16', 'force_fp16', 'must_keep_origin_dtype',
                    'allow_mix_precision')
 DC_MODES = ('hard', 'lambda')
+# Conv-kernel initialisations (models.nets.layers.kernel_init): 'ref' N(0, 1/fan_in), the
+# reference's lasagne HeNormal() (gain 1); 'he' N(0, 2/fan_in), He et al.'s gain sqrt(2).
+INITS = ('ref', 'he')
+# What a config.json without 'init' was trained from (every run before the key existed).
+INIT_UNSET = 'he'
 # Keys every config.json holds (files written before presets existed lack 'preset' and the
 # other preset settings: load() gives them the paper preset's values, what those runs used).
 ARCH_DEFAULTS = {'model': 'static', 'Dn': 5, 'Dc': 5, 'nf': 64, 'dc_mode': 'hard',

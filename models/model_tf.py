@@ -24,7 +24,7 @@ DS, conv block), models/nets/recurrent.py (BCRNN, CRNN-i) and models/nets/conv.p
 """
 import tensorflow.compat.v1 as tf
 
-from models.config import is_dynamic
+from models.config import INIT_UNSET, is_dynamic
 from models.nets import cascade, crnn, port
 from models.nets.cascade import SCOPE, makeModel  # noqa: F401  (the port's entry name)
 from models.nets.layers import (data_consistency, data_sharing,  # noqa: F401
@@ -37,10 +37,14 @@ NET_SCOPES = (cascade.SCOPE, port.SCOPE, crnn.SCOPE)
 def model_from_config(feature, mask, train, cfg):
     """The network of a saved run configuration (models.config): CRNN-MRI for cfg['model']
     'crnn' (nd = Dn, nc = Dc), the port's for cfg['net'] 'port' (config.json files without
-    'net' are the paper's cascade), else makeModel. All return the same dict of outputs."""
+    'net' are the paper's cascade), else makeModel. All return the same dict of outputs.
+    cfg['init'] ('he' or 'ref') initialises the cascade's and CRNN-MRI's conv kernels; files
+    without it are 'he', what they were trained from (the port keeps its Glorot init)."""
+    init = cfg.get('init', INIT_UNSET)
     if cfg.get('model') == 'crnn':
         return crnn.crnn_mri(feature, mask, train, nd=cfg['Dn'], nc=cfg['Dc'], nf=cfg['nf'],
-                             dc_mode=cfg['dc_mode'], seed=cfg.get('random_seed'))
+                             dc_mode=cfg['dc_mode'], seed=cfg.get('random_seed'),
+                             init=init)
     if cfg.get('net', 'cascade') == 'port':
         return port.makeModel(feature, mask, train, nLayers=cfg['Dn'], K=cfg['Dc'],
                               nf=cfg['nf'], seed=cfg.get('random_seed'))
@@ -48,7 +52,7 @@ def model_from_config(feature, mask, train, cfg):
     return makeModel(feature, mask, train, nLayers=cfg['Dn'], K=cfg['Dc'], nf=cfg['nf'],
                      dc_mode=cfg['dc_mode'], batch_norm=cfg['batch_norm'],
                      share_weights=cfg['share_weights'], seed=cfg.get('random_seed'),
-                     frame_dist=cfg.get('frame_dist') if dynamic else None)
+                     frame_dist=cfg.get('frame_dist') if dynamic else None, init=init)
 
 
 def input_shape(cfg, batch=None, height=None, width=None, frames=None):

@@ -27,7 +27,8 @@ SCOPE = 'cascade_net'
 
 
 def makeModel(feature, mask, train, nLayers=5, K=5, nf=64, dc_mode='hard',
-              batch_norm=False, share_weights=False, seed=None, frame_dist=None):
+              batch_norm=False, share_weights=False, seed=None, frame_dist=None,
+              init='he'):
     """Build D{nLayers}-C{K}, or with 5-D input the dynamic D{nLayers}-C{K}(S).
 
     feature: (N, H, W, 2) float32 zero-filled image; mask: (N, H, W) float32 0/1, uncentred.
@@ -36,6 +37,8 @@ def makeModel(feature, mask, train, nLayers=5, K=5, nf=64, dc_mode='hard',
     before each cascade's CNN (divide by the sampled count in cascade 1, by 2d+1 after, as the
     reference does). frame_dist None or [] gives the plain 3D cascade.
     train: True for the training graph (batch norm uses batch statistics).
+    init: the conv kernels' initialisation, 'he' N(0, 2/fan_in) or 'ref' N(0, 1/fan_in), the
+    reference's (models.nets.layers.kernel_init).
     Returns a dict: 'k0' the acquired k-space, 'cnn{i}' each cascade's CNN output (after the
     residual), 'dc{i}' each cascade's output after data consistency, i = 1..K; 'dc0' is the
     input. Variables live under `cascade_net/` with AUTO_REUSE, so a second call (e.g. an
@@ -54,7 +57,7 @@ def makeModel(feature, mask, train, nLayers=5, K=5, nf=64, dc_mode='hard',
                 with tf.name_scope('ds%d' % i):
                     cnn_in = data_sharing(x, mask, frame_dist, divide_by_n=i > 1)
             with tf.variable_scope('cnn' if share_weights else 'cnn%d' % i):
-                x = x + cnn_block(cnn_in, nLayers, nf, train, batch_norm, seed)
+                x = x + cnn_block(cnn_in, nLayers, nf, train, batch_norm, seed, init)
             out['cnn%d' % i] = x
             x = dc_layer(x, k0, mask, dc_mode, 'dc%d' % i)
             out['dc%d' % i] = x
