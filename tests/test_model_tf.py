@@ -170,20 +170,36 @@ def test_config_without_init_keeps_todays_he_weights():
     assert not np.array_equal(ref['cascade_net/cnn1/conv2/W'], old['cascade_net/cnn1/conv2/W'])
 
 
-def test_crnn_init_sets_the_output_conv_only():
-    """CRNN-MRI: 'ref' starts the output conv as the reference's CRNN_MRI (PyTorch's default
-    Conv2d, uniform in +-1/sqrt(fan_in)); the recurrent kernels are the same for both."""
+def test_crnn_ref_init_is_the_references():
+    """CRNN-MRI: 'ref' starts as the reference's CRNN_MRI (PyTorch's default Conv2d): the output
+    kernel uniform in +-1/sqrt(fan_in), each layer's bias uniform with the variance of the sum of
+    the reference's per-conv biases; 'he' keeps N(0, 2/fan_in) and zero biases. The recurrent
+    kernels are the same for both."""
     cfg = {'model': 'crnn', 'Dn': 3, 'Dc': 1, 'nf': 128, 'dc_mode': 'hard', 'random_seed': 0}
-    ref = _config_kernels(dict(cfg, init='ref'), shape=(1, 2, 8, 8))
+    g = tf.Graph()
+    with g.as_default():
+        tf.set_random_seed(0)
+        model_tf.model_from_config(tf.zeros([1, 2, 8, 8, 2]), tf.ones([1, 2, 8, 8]), True,
+                                   dict(cfg, init='ref'))
+        vs = tf.global_variables()
+    ref = dict(zip([v.op.name for v in vs], run(vs, {}, g)))
     he = _config_kernels(cfg, shape=(1, 2, 8, 8))
     out = 'crnn_mri/conv_out/W'
     bound = 1.0 / np.sqrt(9 * 128)
     assert np.abs(ref[out]).max() <= bound
     np.testing.assert_allclose(ref[out].std(), bound / np.sqrt(3.0), rtol=0.05)
     np.testing.assert_allclose(he[out].std(), np.sqrt(2.0 / (9 * 128)), rtol=0.05)
-    for name in ref:
+    for name in he:
         if name != out:
             np.testing.assert_array_equal(ref[name], he[name])
+    # BCRNN: i2h (fan-in 9 * 2), h2h and ih2ih (9 * 128); CRNN-i: x (9 * 128) and h (9 * 128)
+    for name, fans in (('bcrnn', [18, 1152, 1152]), ('crnn_i1', [1152, 1152]),
+                       ('conv_out', [1152])):
+        b = ref['crnn_mri/%s/b' % name]
+        limit = np.sqrt(sum(1.0 / f for f in fans))
+        assert np.abs(b).max() <= limit and np.all(b != 0), name
+        if b.size > 2:
+            np.testing.assert_allclose(b.std(), limit / np.sqrt(3.0), rtol=0.25, err_msg=name)
 
 
 def test_unknown_init_is_refused():
