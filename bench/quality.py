@@ -29,7 +29,8 @@ ground truth (models.metrics.psnr): per image (2D), or per sequence over all its
 (`psnr_re`) and per frame averaged over frames (`frame_psnr_re`, test.py's rule) for 2D+t data.
 `--diag N` prints, for the first N steps, each cascade's residual rms and the gradient norm of
 its variables (task: compare with a peer layer by layer).
-Prints last: quality model=.. init=.. seed=.. psnr_in=.. psnr_re=.. [frame_psnr_in=.. frame_psnr_re=..]
+Prints last: quality model=.. init=.. seed=.. [frame_psnr_in=.. frame_psnr_re=..] psnr_in=..
+psnr_re=.. seconds=..
 """
 import argparse
 import os

@@ -27,7 +27,7 @@ import tensorflow.compat.v1 as tf
 
 from models.config import DC_MODES
 from models.nets.layers import dc_layer, kernel_init, sampled_kspace, weight
-from models.nets.recurrent import (bcrnn_layer, bias, crnn_i_layer, frame_conv,
+from models.nets.recurrent import (bcrnn_layer, crnn_i_layer, frame_conv,
                                    reference_uniform)
 
 SCOPE = 'crnn_mri'
@@ -39,11 +39,11 @@ def crnn_mri(feature, mask, train, nd=5, nc=10, nf=64, dc_mode='hard', seed=None
 
     feature: (N, T, H, W, 2) float32 zero-filled image sequence, T static; mask: (N, T, H, W)
     float32 0/1, uncentred. `train` is accepted for makeModel's signature: the network has no
-    layer that differs between training and inference. `init` 'ref' starts as the
-    reference's CRNN_MRI (PyTorch's default Conv2d): the output conv's kernel uniform in
-    +-1/sqrt(fan_in), as the recurrent layers' kernels always are, and every bias non-zero
-    (models.nets.recurrent.bias); 'he' (config.json files without 'init') starts the output
-    kernel N(0, 2/fan_in) and the biases at 0.
+    layer that differs between training and inference. `init` sets the output conv's kernel
+    only: 'ref' as the reference's CRNN_MRI (PyTorch's default Conv2d, uniform in
+    +-1/sqrt(fan_in), as the recurrent kernels always start), 'he' N(0, 2/fan_in) (config.json
+    files without 'init'). Biases start at 0: the reference's non-zero PyTorch biases were
+    measured and trained worse here (docs/quality.md).
     Returns a dict as makeModel's: 'k0' the acquired k-space, 'dc0' the input, 'cnn{i}' each
     iteration's output before data consistency (after the residual), 'dc{i}' after it.
     Variables live under `crnn_mri/` with AUTO_REUSE (one set for all iterations; with
@@ -67,15 +67,15 @@ def crnn_mri(feature, mask, train, nd=5, nc=10, nf=64, dc_mode='hard', seed=None
         for i in range(1, nc + 1):
             with tf.name_scope('iter%d' % i):
                 with tf.variable_scope('bcrnn'):
-                    h = bcrnn_layer(x, states[0], nf, seed, init)
+                    h = bcrnn_layer(x, states[0], nf, seed)
                 layer_out = [h]
                 for j in range(1, nd - 1):
                     with tf.variable_scope('crnn_i%d' % j):
-                        h = crnn_i_layer(h, states[j], nf, seed, init)
+                        h = crnn_i_layer(h, states[j], nf, seed)
                     layer_out.append(h)
                 with tf.variable_scope('conv_out'):
-                    res = frame_conv(h, weight('W', [3, 3, nf, 2], seed, kinit)) + bias(
-                        2, [9 * nf], init, seed)
+                    res = frame_conv(h, weight('W', [3, 3, nf, 2], seed, kinit)) + tf.get_variable(
+                        'b', [2], initializer=tf.zeros_initializer())
                 states = layer_out
                 x = x + res
                 out['cnn%d' % i] = x

@@ -19,25 +19,17 @@ frame in the graph (no tf.while_loop, no RNN cells), so a frozen graph is plain 
 Add, StridedSlice and Pack ops. Convolutions are 3x3, 'SAME', 2-D over (H, W) of each frame.
 
 Every layer sums several convolutions into one ReLU. Each has a single bias (the reference
-gives every convolution its own, whose sum is the same function with more parameters). With
-`init` 'ref' that bias starts as the sum of the reference's does: PyTorch draws each conv's bias
-uniform in +-1/sqrt(fan_in), and the single bias is drawn uniform with the variance of their sum
-(`bias`); with 'he' (config.json files written before `init`) it starts at 0. The non-zero
-biases keep the hidden states alive at initialisation: with zero biases each layer's output rms
-is about 0.4 of its input's, and the first iterations' residuals are 4-15x smaller than the
-reference's (docs/crnn.md).
+gives every convolution its own, whose sum is the same function with more parameters).
 Kernels start as the reference's do (PyTorch's default for Conv2d: uniform in
 +-1/sqrt(fan_in), variance 1/(3 fan_in)), not He-normal as the cascade's: the states are fed
 back over frames and iterations, and with He's variance (even divided among the summed
 convolutions) they grow at each iteration (docs/crnn.md: about x2.3 in rms per iteration at
 initialisation, and 2.5 dB lower validation PSNR after 60 steps).
 """
-import math
-
 import tensorflow.compat.v1 as tf
 
 from models.nets.conv import conv
-from models.nets.layers import variable_seed, weight
+from models.nets.layers import weight
 
 KERNEL = 3
 
@@ -53,19 +45,6 @@ def reference_uniform(seed):
     which the reference CRNN_MRI trains from."""
     return tf.variance_scaling_initializer(scale=1.0 / 3.0, mode='fan_in',
                                            distribution='uniform', seed=seed)
-
-
-def bias(n, fan_ins, init, seed):
-    """The bias `b` (n,) of a layer summing convolutions of the given fan-ins (c_in * 3 * 3),
-    in the current variable scope: 0 for init 'he'; for 'ref' uniform in +-sqrt(sum 1/fan_in),
-    the variance of the sum of the reference's per-conv biases (each uniform in
-    +-1/sqrt(fan_in), PyTorch's default), with the op seed of `variable_seed`."""
-    if init != 'ref':
-        return tf.get_variable('b', [n], initializer=tf.zeros_initializer())
-    bound = math.sqrt(sum(1.0 / f for f in fan_ins))
-    full = '%s/b' % tf.get_variable_scope().name
-    return tf.get_variable('b', [n], initializer=tf.random_uniform_initializer(
-        -bound, bound, seed=variable_seed(seed, full)))
 
 
 def _kernel(name, c_in, c_out, seed):
@@ -106,14 +85,14 @@ def crnn_sweep(a, w_h, reverse=False):
     return tf.stack(out, axis=1)
 
 
-def bcrnn_layer(x, h_iter, nf, seed=None, init='he'):
+def bcrnn_layer(x, h_iter, nf, seed=None):
     """The bidirectional convolutional RNN layer (BCRNN), in the current variable scope.
 
     x: (N, T, H, W, C) the iteration's input image; h_iter: (N, T, H, W, nf) this layer's
     output at the previous iteration, or None at the first (the reference's zero state).
     For each frame t, a_t = conv(x_t, W_i) + conv(h_iter_t, W_ih) + b; a forward and a
     backward sweep (`crnn_sweep`) share W_i, W_ih, W_h and b, and their hidden states are
-    summed. The bias sums the reference's three (`bias`). Because the two directions share weights the layer is time-reversal equivariant:
+    summed. Because the two directions share weights the layer is time-reversal equivariant:
     reversing the frames of x and h_iter reverses the output.
     Returns (N, T, H, W, nf)."""
     c_in = tf.dimension_value(x.shape[-1])
@@ -122,11 +101,11 @@ def bcrnn_layer(x, h_iter, nf, seed=None, init='he'):
     w_h = _kernel('W_h', nf, nf, seed)
     if h_iter is not None:  # conv of the zero state is 0
         a = a + frame_conv(h_iter, w_ih)
-    a = a + bias(nf, [KERNEL * KERNEL * c_in] + [KERNEL * KERNEL * nf] * 2, init, seed)
+    a = a + tf.get_variable('b', [nf], initializer=tf.zeros_initializer())
     return crnn_sweep(a, w_h) + crnn_sweep(a, w_h, reverse=True)
 
 
-def crnn_i_layer(x, h_iter, nf, seed=None, init='he'):
+def crnn_i_layer(x, h_iter, nf, seed=None):
     """A CRNN-i layer, in the current variable scope: recurrent over iterations, not time.
 
     x: (N, T, H, W, C) the previous layer's output at this iteration; h_iter: (N, T, H, W, nf)
@@ -137,4 +116,4 @@ def crnn_i_layer(x, h_iter, nf, seed=None, init='he'):
     w_h = _kernel('W_h', nf, nf, seed)
     if h_iter is not None:
         pre = pre + frame_conv(h_iter, w_h)
-    return tf.nn.relu(pre + bias(nf, [KERNEL * KERNEL * c_in, KERNEL * KERNEL * nf], init, seed))
+    return tf.nn.relu(pre + tf.get_variable('b', [nf], initializer=tf.zeros_initializer()))
