@@ -38,13 +38,15 @@ def model_from_config(feature, mask, train, cfg):
     """The network of a saved run configuration (models.config): CRNN-MRI for cfg['model']
     'crnn' (nd = Dn, nc = Dc), the port's for cfg['net'] 'port' (config.json files without
     'net' are the paper's cascade), else makeModel. All return the same dict of outputs.
-    cfg['init'] ('he' or 'ref') initialises the cascade's and CRNN-MRI's conv kernels; files
-    without it are 'he', what they were trained from (the port keeps its Glorot init)."""
+    cfg['init'] ('ref' or 'he') initialises the cascade's conv kernels; files without it are
+    'he', what they were trained from. CRNN-MRI and the port keep their own initialisation
+    whatever cfg['init'] says (CRNN-MRI: the reference's for its recurrent kernels, He's for
+    its output conv, which trained better here than the reference's, docs/quality.md; the
+    port: Glorot)."""
     init = cfg.get('init', INIT_UNSET)
     if cfg.get('model') == 'crnn':
         return crnn.crnn_mri(feature, mask, train, nd=cfg['Dn'], nc=cfg['Dc'], nf=cfg['nf'],
-                             dc_mode=cfg['dc_mode'], seed=cfg.get('random_seed'),
-                             init=init)
+                             dc_mode=cfg['dc_mode'], seed=cfg.get('random_seed'))
     if cfg.get('net', 'cascade') == 'port':
         return port.makeModel(feature, mask, train, nLayers=cfg['Dn'], K=cfg['Dc'],
                               nf=cfg['nf'], seed=cfg.get('random_seed'))

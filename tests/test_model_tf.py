@@ -175,22 +175,20 @@ def test_config_without_init_keeps_todays_he_weights():
     assert not np.array_equal(ref['cascade_net/cnn1/conv2/W'], old['cascade_net/cnn1/conv2/W'])
 
 
-def test_crnn_init_sets_the_output_kernel_only():
-    """CRNN-MRI: 'ref' starts the output kernel as the reference's CRNN_MRI (PyTorch's default
-    Conv2d, uniform in +-1/sqrt(fan_in)), 'he' N(0, 2/fan_in); every other variable (the
-    recurrent kernels, the zero biases) starts the same for both."""
+def test_crnn_keeps_its_own_init():
+    """CRNN-MRI starts the same whatever cfg['init'] says: the reference's uniform recurrent
+    kernels, a He-normal output kernel and zero biases (the output kernel as the reference's
+    trained worse, docs/quality.md)."""
     cfg = {'model': 'crnn', 'Dn': 3, 'Dc': 1, 'nf': 128, 'dc_mode': 'hard', 'random_seed': 0}
     ref = _config_variables(dict(cfg, init='ref'), shape=(1, 2, 8, 8))
-    he = _config_variables(cfg, shape=(1, 2, 8, 8))
-    out = 'crnn_mri/conv_out/W'
+    old = _config_variables(cfg, shape=(1, 2, 8, 8))
+    assert ref.keys() == old.keys()
+    for name in old:
+        np.testing.assert_array_equal(ref[name], old[name])
+    np.testing.assert_allclose(old['crnn_mri/conv_out/W'].std(), np.sqrt(2.0 / (9 * 128)),
+                               rtol=0.05)
     bound = 1.0 / np.sqrt(9 * 128)
-    assert np.abs(ref[out]).max() <= bound
-    np.testing.assert_allclose(ref[out].std(), bound / np.sqrt(3.0), rtol=0.05)
-    np.testing.assert_allclose(he[out].std(), np.sqrt(2.0 / (9 * 128)), rtol=0.05)
-    assert ref.keys() == he.keys()
-    for name in he:
-        if name != out:
-            np.testing.assert_array_equal(ref[name], he[name])
+    assert np.abs(old['crnn_mri/crnn_i1/W_x']).max() <= bound
 
 
 def test_unknown_init_is_refused():

@@ -26,24 +26,19 @@ i = 1). Images (N, T, H, W, 2) float32 with a static T, masks (N, T, H, W).
 import tensorflow.compat.v1 as tf
 
 from models.config import DC_MODES
-from models.nets.layers import dc_layer, kernel_init, sampled_kspace, weight
-from models.nets.recurrent import (bcrnn_layer, crnn_i_layer, frame_conv,
-                                   reference_uniform)
+from models.nets.layers import dc_layer, sampled_kspace, weight
+from models.nets.recurrent import bcrnn_layer, crnn_i_layer, frame_conv
 
 SCOPE = 'crnn_mri'
 
 
-def crnn_mri(feature, mask, train, nd=5, nc=10, nf=64, dc_mode='hard', seed=None, init='he'):
+def crnn_mri(feature, mask, train, nd=5, nc=10, nf=64, dc_mode='hard', seed=None):
     """Build CRNN-MRI with nd layers per iteration (BCRNN, nd - 2 CRNN-i, output conv) and
     nc iterations.
 
     feature: (N, T, H, W, 2) float32 zero-filled image sequence, T static; mask: (N, T, H, W)
     float32 0/1, uncentred. `train` is accepted for makeModel's signature: the network has no
-    layer that differs between training and inference. `init` sets the output conv's kernel
-    only: 'ref' as the reference's CRNN_MRI (PyTorch's default Conv2d, uniform in
-    +-1/sqrt(fan_in), as the recurrent kernels always start), 'he' N(0, 2/fan_in) (config.json
-    files without 'init'). Biases start at 0: the reference's non-zero PyTorch biases were
-    measured and trained worse here (docs/quality.md).
+    layer that differs between training and inference.
     Returns a dict as makeModel's: 'k0' the acquired k-space, 'dc0' the input, 'cnn{i}' each
     iteration's output before data consistency (after the residual), 'dc{i}' after it.
     Variables live under `crnn_mri/` with AUTO_REUSE (one set for all iterations; with
@@ -57,7 +52,6 @@ def crnn_mri(feature, mask, train, nd=5, nc=10, nf=64, dc_mode='hard', seed=None
                          % feature.shape)
     if nd < 2:
         raise ValueError('nd must be >= 2 (BCRNN and the output conv), got %d' % nd)
-    kinit = reference_uniform if init == 'ref' else kernel_init(init)
     out = {'dc0': feature}
     with tf.variable_scope(SCOPE, reuse=tf.AUTO_REUSE):
         k0 = sampled_kspace(feature, mask)
@@ -73,8 +67,8 @@ def crnn_mri(feature, mask, train, nd=5, nc=10, nf=64, dc_mode='hard', seed=None
                     with tf.variable_scope('crnn_i%d' % j):
                         h = crnn_i_layer(h, states[j], nf, seed)
                     layer_out.append(h)
-                with tf.variable_scope('conv_out'):
-                    res = frame_conv(h, weight('W', [3, 3, nf, 2], seed, kinit)) + tf.get_variable(
+                with tf.variable_scope('conv_out'):  # not recurrent: He init, as the cascade
+                    res = frame_conv(h, weight('W', [3, 3, nf, 2], seed)) + tf.get_variable(
                         'b', [2], initializer=tf.zeros_initializer())
                 states = layer_out
                 x = x + res
