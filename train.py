@@ -132,10 +132,10 @@ def describe_run(cfg, a, data, test_data, spe, total, loop):
              '%d frames of ' % cfg.frames if cfg.dynamic else '', cfg.image_size[0],
              cfg.image_size[1], data.n, ', %d test images' % test_data.n if test_data else ''))
     print('training: batch %d, %d steps/epoch, %d epochs, stop at step %d, %s lr %g%s, loss %s, '
-          'masks %s, %d step%s per sess.run'
+          'masks %s, %d step%s per sess.run, init %s'
           % (cfg.batch_size, spe, a.num_epoch, total, cfg.optimizer, cfg.learning_rate,
              ' beta1 %g' % cfg.adam_beta1 if cfg.optimizer == 'adam' else '', cfg.loss,
-             cfg.mask_mode, loop, '' if loop == 1 else 's'))
+             cfg.mask_mode, loop, '' if loop == 1 else 's', cfg.init))
     if cfg.weight_decay:
         print('weight decay: %g * sum of squared conv kernels added to the loss'
               % cfg.weight_decay)

@@ -35,6 +35,13 @@ PRECISION_MODES = ('allow_fp32_to_fp16', 'force_fp16', 'must_keep_origin_dtype',
 DC_MODES = ('hard', 'lambda')
 MASK_MODES = ('fixed', 'random')
 OPTIMIZERS = ('adam', 'sgd')
+# Conv-kernel initialisations (models.nets.layers.kernel_init): 'ref' N(0, 1/fan_in), the
+# reference's lasagne HeNormal() (gain 1); 'he' N(0, 2/fan_in), He et al.'s gain sqrt(2).
+INITS = ('ref', 'he')
+# What a config.json without 'init' was trained from (every run before the key existed).
+INIT_UNSET = 'he'
+# What a new run uses: the reference's, measured to train better (docs/quality.md).
+INIT_DEFAULT = 'ref'
 # Keys every config.json holds (files written before presets existed lack 'preset' and the
 # other preset settings: load() gives them the paper preset's values, what those runs used).
 ARCH_DEFAULTS = {'model': 'static', 'Dn': 5, 'Dc': 5, 'nf': 64, 'dc_mode': 'hard',
@@ -61,7 +68,8 @@ class Config(object):
     Architecture: preset, net ('cascade' | 'port'), model (MODELS), Dn, Dc, nf, dc_mode,
     batch_norm, share_weights, frame_dist (dynamic only: data-sharing distances, [] for the
     plain 3D cascade), frames (T of a dynamic model), image_size [H, W], coils (C of a
-    multi-coil model, 0 for single-coil data).
+    multi-coil model, 0 for single-coil data), init (the cascade's conv-kernel initialisation,
+    INITS; a file without it: INIT_UNSET).
     Training: optimizer, learning_rate, adam_beta1, loss, label_scale, loss_scale_incr_steps,
     weight_decay (models/presets.py explains each), batch_size, random_seed, precision_mode.
     Data: mask_mode, mask_type, acc, sample_n, data_train_dir, steps_per_epoch,
@@ -81,6 +89,7 @@ class Config(object):
     frames: object = None
     image_size: object = None
     coils: int = 0
+    init: str = INIT_UNSET
     optimizer: str = 'adam'
     learning_rate: float = 1e-3
     adam_beta1: float = 0.9
@@ -332,6 +341,7 @@ def resolve(given, saved, data_attrs, where=''):
     cfg.acc = float(pick('acc', MASK_DEFAULTS['acc']))
     cfg.sample_n = int(pick('sample_n', MASK_DEFAULTS['sample_n']))
     cfg.adam_beta1 = float(pick('adam_beta1', adam_beta1(cfg)))
+    cfg.init = str(pick('init', INIT_DEFAULT))
     return cfg
 
 

@@ -32,7 +32,8 @@ MODEL_KEYS = ('preset', 'model', 'frame_dist', 'Dn', 'Dc', 'nf', 'dc_mode', 'bat
               'share_weights')
 # Training and mask flags: the other keys models.config.resolve reads.
 TRAIN_KEYS = ('optimizer', 'learning_rate', 'adam_beta1', 'weight_decay', 'batch_size',
-              'random_seed', 'precision_mode', 'mask_mode', 'mask_type', 'acc', 'sample_n')
+              'random_seed', 'precision_mode', 'mask_mode', 'mask_type', 'acc', 'sample_n',
+              'init')
 # The port's flags that have no effect here, per script, with what to use instead.
 PORT_NOOP = {
     'train': (('model_name', 'the port names nothing after it'),
@@ -112,6 +113,11 @@ def add_train_flags(p):
                    '(port preset)')
     p.add_argument('--adam_beta1', type=float, default=None,
                    help='Adam beta1 (default 0.9; 0.5 for crnn, the reference\'s recipe)')
+    p.add_argument('--init', default=None, choices=cfgmod.INITS,
+                   help='the cascade\'s conv-kernel initialisation: ref, N(0, 1/fan_in), the '
+                   'reference code\'s (default for a new run); he, N(0, 2/fan_in) (before this '
+                   'flag existed, and for config.json files without it); CRNN-MRI and the port '
+                   'keep their own (docs/quality.md)')
     p.add_argument('--train_steps', type=int, default=0, help='stop after N steps (0: no limit)')
     p.add_argument('--conv_grad', default=None, metavar='|'.join(cpu.CONV_GRAD_SETTINGS),
                    help='CPU: how the conv layers\' filter gradient is computed (default: $%s, '

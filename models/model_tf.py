@@ -59,6 +59,11 @@ def model_from_config(feature, mask, train, cfg, kspace=None, coil_maps=None):
       The networks' dict: 'dc<i>' the output of cascade (iteration) i = 1..Dc, 'dc0' the
       input, 'cnn<i>' each CNN's output, 'k0' the acquired samples. CRNN-MRI for model
       'crnn', the port's for net 'port', else makeModel.
+    The config's init ('ref' or 'he') initialises the cascade's conv kernels; config.json
+    files without it are 'he', what they were trained from. CRNN-MRI and the port keep their
+    own initialisation whatever it says (CRNN-MRI: the reference's for its recurrent kernels,
+    He's for its output conv, which trained better here than the reference's,
+    docs/quality.md; the port: Glorot).
     """
     cfg = as_config(cfg)
     seed = cfg.random_seed
@@ -78,7 +83,7 @@ def model_from_config(feature, mask, train, cfg, kspace=None, coil_maps=None):
                      dc_mode=cfg.dc_mode, batch_norm=cfg.batch_norm,
                      share_weights=cfg.share_weights, seed=seed,
                      frame_dist=cfg.frame_dist if cfg.model == 'dynamic' else None,
-                     **coil_args)
+                     init=cfg.init, **coil_args)
 
 
 def reconstruction(feature, mask, train, cfg, kspace=None, coil_maps=None):

@@ -127,6 +127,76 @@ def test_he_init_scale():
     np.testing.assert_allclose(wv.std(), np.sqrt(2.0 / (9 * 64)), rtol=0.05)
 
 
+def _config_variables(cfg, shape=(1, 16, 16), graph_seed=0):
+    """Initial values of model_from_config(cfg)'s variables: {variable name: array}."""
+    g = tf.Graph()
+    with g.as_default():
+        tf.set_random_seed(graph_seed)
+        model_tf.model_from_config(tf.zeros(list(shape) + [2]), tf.ones(list(shape)), True, cfg)
+        vs = g.get_collection(tf.GraphKeys.GLOBAL_VARIABLES)
+    return dict(zip([v.op.name for v in vs], run(vs, {}, g)))
+
+
+def _config_kernels(cfg, shape=(1, 16, 16)):
+    """Initial conv kernels of model_from_config(cfg): {variable name: array}."""
+    return dict((k, v) for k, v in _config_variables(cfg, shape).items() if k.endswith('/W'))
+
+
+INIT_CFG = {'model': 'static', 'Dn': 3, 'Dc': 1, 'nf': 128, 'dc_mode': 'hard',
+            'batch_norm': False, 'share_weights': False, 'random_seed': 0}
+
+
+@pytest.mark.parametrize('init,var', [('ref', 1.0), ('he', 2.0)])
+def test_init_std_is_gain_over_fan_in(init, var):
+    """'ref' N(0, 1/fan_in) (the reference's lasagne HeNormal()), 'he' N(0, 2/fan_in), on the
+    128 -> 128 kernel (147456 values: the std is known to 0.2 %)."""
+    k = _config_kernels(dict(INIT_CFG, init=init))['cascade_net/cnn1/conv2/W']
+    np.testing.assert_allclose(k.std(), np.sqrt(var / (9 * 128)), rtol=0.01)
+    assert abs(k.mean()) < 0.01 * k.std()
+
+
+def test_config_without_init_keeps_todays_he_weights():
+    """A config.json written before 'init' existed builds exactly the weights it was trained
+    from: today's N(0, 2/fan_in) draw, with each variable's own op seed."""
+    from models.nets.layers import variable_seed
+    old = _config_kernels(INIT_CFG)
+    assert old.keys() == _config_kernels(dict(INIT_CFG, init='he')).keys()
+    for name, value in _config_kernels(dict(INIT_CFG, init='he')).items():
+        np.testing.assert_array_equal(old[name], value)
+    g = tf.Graph()
+    with g.as_default():
+        tf.set_random_seed(0)
+        expect = dict((name, tf.variance_scaling_initializer(
+            scale=2.0, mode='fan_in', distribution='untruncated_normal',
+            seed=variable_seed(0, name))(list(value.shape))) for name, value in old.items())
+    expect = run(expect, {}, g)
+    for name, value in old.items():
+        np.testing.assert_array_equal(value, expect[name])
+    ref = _config_kernels(dict(INIT_CFG, init='ref'))
+    assert not np.array_equal(ref['cascade_net/cnn1/conv2/W'], old['cascade_net/cnn1/conv2/W'])
+
+
+def test_crnn_keeps_its_own_init():
+    """CRNN-MRI starts the same whatever cfg['init'] says: the reference's uniform recurrent
+    kernels, a He-normal output kernel and zero biases (the output kernel as the reference's
+    trained worse, docs/quality.md)."""
+    cfg = {'model': 'crnn', 'Dn': 3, 'Dc': 1, 'nf': 128, 'dc_mode': 'hard', 'random_seed': 0}
+    ref = _config_variables(dict(cfg, init='ref'), shape=(1, 2, 8, 8))
+    old = _config_variables(cfg, shape=(1, 2, 8, 8))
+    assert ref.keys() == old.keys()
+    for name in old:
+        np.testing.assert_array_equal(ref[name], old[name])
+    np.testing.assert_allclose(old['crnn_mri/conv_out/W'].std(), np.sqrt(2.0 / (9 * 128)),
+                               rtol=0.05)
+    bound = 1.0 / np.sqrt(9 * 128)
+    assert np.abs(old['crnn_mri/crnn_i1/W_x']).max() <= bound
+
+
+def test_unknown_init_is_refused():
+    with pytest.raises(ValueError, match='init must be one of'):
+        _config_kernels(dict(INIT_CFG, init='glorot'))
+
+
 def _kernels(seed, graph_seed=0):
     """Initial conv kernels of a D5-C5 nf=64 model: {variable name: array}."""
     g = tf.Graph()

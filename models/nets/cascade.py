@@ -29,7 +29,7 @@ SCOPE = 'cascade_net'
 
 def makeModel(feature, mask, train, Dn=5, Dc=5, nf=64, dc_mode='hard',
               batch_norm=False, share_weights=False, seed=None, frame_dist=None,
-              kspace=None, coil_maps=None):
+              kspace=None, coil_maps=None, init='he'):
     """Build D{Dn}-C{Dc}, or with 5-D input the dynamic D{Dn}-C{Dc}(S).
 
     feature: (N, H, W, 2) float32 zero-filled image; mask: (N, H, W) float32 0/1, uncentred.
@@ -41,6 +41,8 @@ def makeModel(feature, mask, train, Dn=5, Dc=5, nf=64, dc_mode='hard',
     Multi-coil: kspace (N[, T], C, H, W) complex64 the acquired k-space of every coil (masked
     here) and coil_maps of the same shape, normalised (sum_c |S_c|^2 = 1 on the object);
     feature is then their zero-filled coil combination. Every DC and DS layer acts per coil.
+    init: the conv kernels' initialisation, 'he' N(0, 2/fan_in) or 'ref' N(0, 1/fan_in), the
+    reference's (models.nets.layers.kernel_init).
     Returns a dict: 'k0' the acquired k-space, 'cnn{i}' each cascade's CNN output (after the
     residual), 'dc{i}' each cascade's output after data consistency, i = 1..Dc; 'dc0' is the
     input. Variables live under `cascade_net/` with AUTO_REUSE, so a second call (e.g. an
@@ -62,7 +64,7 @@ def makeModel(feature, mask, train, Dn=5, Dc=5, nf=64, dc_mode='hard',
                     cnn_in = data_sharing(x, mask, frame_dist, divide_by_n=i > 1,
                                           maps=coil_maps, k0=k0)
             with tf.variable_scope('cnn' if share_weights else 'cnn%d' % i):
-                x = x + cnn_block(cnn_in, Dn, nf, train, batch_norm, seed)
+                x = x + cnn_block(cnn_in, Dn, nf, train, batch_norm, seed, init)
             out['cnn%d' % i] = x
             x = dc_layer(x, k0, mask, dc_mode, 'dc%d' % i, coil_maps)
             out['dc%d' % i] = x

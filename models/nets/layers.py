@@ -233,13 +233,28 @@ def variable_seed(seed, name):
 
 
 def he_normal(seed):
-    """He et al. (2015) normal init, std = sqrt(2 / fan_in), the gain for ReLU layers.
-
-    Not the reference's: its lasagne `HeNormal()` has gain 1, std = sqrt(1 / fan_in). We keep
-    He et al.'s gain of sqrt(2), which preserves the activations' variance through ReLU layers,
-    as the paper's "He initialisation" reads."""
+    """He et al. (2015) normal init, std = sqrt(2 / fan_in), the gain for ReLU layers
+    (`init` 'he': what every model was initialised with before `init` existed)."""
     return tf.variance_scaling_initializer(scale=2.0, mode='fan_in',
                                            distribution='untruncated_normal', seed=seed)
+
+
+def ref_normal(seed):
+    """The reference's init, std = sqrt(1 / fan_in) (`init` 'ref'): lasagne's `HeNormal()` with
+    its default gain 1, which js3611's Deep-MRI-Reconstruction gives every conv."""
+    return tf.variance_scaling_initializer(scale=1.0, mode='fan_in',
+                                           distribution='untruncated_normal', seed=seed)
+
+
+# The conv-kernel initialisers by the name saved in config.json ('init'; models.config.INITS).
+KERNEL_INITS = {'ref': ref_normal, 'he': he_normal}
+
+
+def kernel_init(init):
+    """The initialiser factory of `init` ('ref' or 'he'); ValueError for another name."""
+    if init not in KERNEL_INITS:
+        raise ValueError('init must be one of %s, got %r' % (sorted(KERNEL_INITS), init))
+    return KERNEL_INITS[init]
 
 
 def weight(name, shape, seed, init=he_normal):
@@ -276,9 +291,11 @@ def _batch_norm(h, train, decay=0.9, eps=1e-3):
     return tf.reshape(y, shape) if h.shape.ndims == 5 else y
 
 
-def cnn_block(x, n_layers, nf, train, batch_norm=False, seed=None):
+def cnn_block(x, n_layers, nf, train, batch_norm=False, seed=None, init='he'):
     """n conv layers (3x3 or 3x3x3 for 5-D input), ReLU after all but the last, which maps
-    back to 2 channels linearly. Returns the 2-channel residual (no skip added here)."""
+    back to 2 channels linearly, kernels initialised by `kernel_init(init)`, biases 0.
+    Returns the 2-channel residual (no skip added here)."""
+    kinit = kernel_init(init)
     dims = x.shape.ndims - 2
     h = x
     c_in = tf.dimension_value(x.shape[-1])
@@ -286,7 +303,7 @@ def cnn_block(x, n_layers, nf, train, batch_norm=False, seed=None):
         last = i == n_layers - 1
         c_out = 2 if last else nf
         with tf.variable_scope('conv%d' % (i + 1)):
-            w = weight('W', [3] * dims + [c_in, c_out], seed)
+            w = weight('W', [3] * dims + [c_in, c_out], seed, init=kinit)
             h = conv(h, w)
             if batch_norm and not last:
                 h = _batch_norm(h, train)
