@@ -32,21 +32,31 @@ def makeModel(feature, mask, train, Dn=5, Dc=5, nf=64, dc_mode='hard',
               kspace=None, coil_maps=None, init='he'):
     """Build D{Dn}-C{Dc}, or with 5-D input the dynamic D{Dn}-C{Dc}(S).
 
-    feature: (N, H, W, 2) float32 zero-filled image; mask: (N, H, W) float32 0/1, uncentred.
-    Dynamic: feature (N, T, H, W, 2) with a static T, mask (N, T, H, W); 3x3x3 convolutions,
-    per-frame data consistency, and when `frame_dist` is a non-empty list the data-sharing layer
-    before each cascade's CNN (divide by the sampled count in cascade 1, by 2d+1 after, as the
-    reference does). frame_dist None or [] gives the plain 3D cascade.
-    train: True for the training graph (batch norm uses batch statistics).
-    Multi-coil: kspace (N[, T], C, H, W) complex64 the acquired k-space of every coil (masked
-    here) and coil_maps of the same shape, normalised (sum_c |S_c|^2 = 1 on the object);
-    feature is then their zero-filled coil combination. Every DC and DS layer acts per coil.
-    init: the conv kernels' initialisation, 'he' N(0, 2/fan_in) or 'ref' N(0, 1/fan_in), the
-    reference's (models.nets.layers.kernel_init).
-    Returns a dict: 'k0' the acquired k-space, 'cnn{i}' each cascade's CNN output (after the
-    residual), 'dc{i}' each cascade's output after data consistency, i = 1..Dc; 'dc0' is the
-    input. Variables live under `cascade_net/` with AUTO_REUSE, so a second call (e.g. an
-    evaluation copy with train=False) shares them.
+    Dynamic input gets 3x3x3 convolutions, per-frame data consistency and, when `frame_dist`
+    is a non-empty list, the data-sharing layer before each cascade's CNN (divide by the
+    sampled count in cascade 1, by 2d+1 after, as the reference does). Variables live under
+    `cascade_net/` with AUTO_REUSE, so a second call (an evaluation copy with train=False)
+    shares them.
+
+    Args:
+      feature: (N, H, W, 2) float32 zero-filled image, or (N, T, H, W, 2) with a static T;
+        multi-coil: the zero-filled coil combination.
+      mask: (N[, T], H, W) float32 0/1, uncentred.
+      train: True for the training graph (batch norm uses batch statistics).
+      Dn, Dc, nf: conv layers per cascade, cascades, filters.
+      dc_mode: 'hard' (replace the sampled points) or 'lambda' (a learnt blend per cascade).
+      batch_norm, share_weights: the port's options (BN after each conv but the last; one set
+        of conv weights for every cascade).
+      seed: the run seed (each variable's op seed derives from it and its name), or None.
+      frame_dist: data-sharing distances (dynamic); None or [] for the plain 3D cascade.
+      kspace, coil_maps: multi-coil only, (N[, T], C, H, W) complex64: the acquired k-space of
+        every coil (masked here) and maps normalised to sum_c |S_c|^2 = 1 on the object; every
+        DC and DS layer then acts per coil.
+      init: the conv kernels' initialisation, 'he' N(0, 2/fan_in) or 'ref' N(0, 1/fan_in), the
+        reference's (models.nets.layers.kernel_init).
+    Returns:
+      dict: 'k0' the acquired k-space, 'cnn{i}' each cascade's CNN output (after the residual),
+      'dc{i}' each cascade's output after data consistency, i = 1..Dc; 'dc0' the input.
     """
     if dc_mode not in DC_MODES:
         raise ValueError('dc_mode must be one of %s' % (DC_MODES,))

@@ -38,15 +38,21 @@ def crnn_mri(feature, mask, train, Dn=5, Dc=10, nf=64, dc_mode='hard', seed=None
     """Build CRNN-MRI with Dn layers per iteration (BCRNN, Dn - 2 CRNN-i, output conv) and
     Dc iterations.
 
-    feature: (N, T, H, W, 2) float32 zero-filled image sequence, T static; mask: (N, T, H, W)
-    float32 0/1, uncentred. `train` is accepted for makeModel's signature: the network has no
-    layer that differs between training and inference.
-    Multi-coil: kspace (N, T, C, H, W) complex64 the acquired k-space of every coil and
-    coil_maps of the same shape (as makeModel's); DC then acts per coil on every frame.
-    Returns a dict as makeModel's: 'k0' the acquired k-space, 'dc0' the input, 'cnn{i}' each
-    iteration's output before data consistency (after the residual), 'dc{i}' after it.
     Variables live under `crnn_mri/` with AUTO_REUSE (one set for all iterations; with
     dc_mode 'lambda' one learnable lambda per iteration, `dc{i}/log_lambda`).
+
+    Args:
+      feature: (N, T, H, W, 2) float32 zero-filled image sequence, T static.
+      mask: (N, T, H, W) float32 0/1, uncentred.
+      train: accepted for makeModel's signature: no layer differs between training and
+        inference.
+      Dn, Dc, nf: layers per iteration (the paper's nd), iterations (nc), filters.
+      dc_mode: 'hard' or 'lambda'; seed: the run seed, or None.
+      kspace, coil_maps: multi-coil only, (N, T, C, H, W) complex64 (as makeModel's); DC then
+        acts per coil on every frame.
+    Returns:
+      dict as makeModel's: 'k0' the acquired k-space, 'dc0' the input, 'cnn{i}' each
+      iteration's output before data consistency (after the residual), 'dc{i}' after it.
     """
     del train
     if dc_mode not in DC_MODES:

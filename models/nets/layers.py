@@ -129,15 +129,22 @@ def coil_sampled_kspace(kspace, mask):
 def data_consistency(x, k0, mask, lam=None, maps=None):
     """Replace (or, with `lam`, blend) the network's k-space by the acquired samples.
 
-    x: (..., H, W, 2) image; k0: (..., H, W) complex64 acquired samples; mask: (..., H, W).
     lam None (noiseless): k = (1 - m) k_cnn + m k0.
     lam > 0 (noisy, paper eq. 8): k = (1 - m) k_cnn + m (k_cnn + lam k0) / (1 + lam),
-    i.e. only sampled points change.
-    maps (multi-coil): (..., C, H, W) complex64 coil sensitivities, normalised so that
-    sum_c |S_c|^2 = 1 where the object is; k0 is then the acquired k-space of every coil,
-    (..., C, H, W). k_cnn becomes k_c = fft2(S_c x), the same formula acts on every coil and
-    the result is the coil combination x = sum_c conj(S_c) ifft2(k_c). One coil with S = 1 is
-    the single-coil layer; maps None adds exactly the single-coil graph's ops.
+    i.e. only sampled points change. Multi-coil: k_cnn becomes k_c = fft2(S_c x), the same
+    formula acts on every coil and the result is the coil combination
+    x = sum_c conj(S_c) ifft2(k_c). One coil with S = 1 is the single-coil layer; maps None
+    adds exactly the single-coil graph's ops.
+
+    Args:
+      x: (..., H, W, 2) float32 image (the CNN's output).
+      k0: (..., H, W) complex64 acquired samples (multi-coil: (..., C, H, W), every coil's).
+      mask: (..., H, W) float32 0/1, uncentred.
+      lam: None, or a positive float32 scalar tensor.
+      maps: multi-coil only, (..., C, H, W) complex64 coil sensitivities normalised so that
+        sum_c |S_c|^2 = 1 where the object is.
+    Returns:
+      (..., H, W, 2) float32, the image after data consistency.
     """
     k = forward_op(x, maps)
     mask = coil_mask(mask, maps)
@@ -294,7 +301,15 @@ def _batch_norm(h, train, decay=0.9, eps=1e-3):
 def cnn_block(x, n_layers, nf, train, batch_norm=False, seed=None, init='he'):
     """n conv layers (3x3 or 3x3x3 for 5-D input), ReLU after all but the last, which maps
     back to 2 channels linearly, kernels initialised by `kernel_init(init)`, biases 0.
-    Returns the 2-channel residual (no skip added here)."""
+
+    Args:
+      x: (N, H, W, c) or (N, T, H, W, c) float32 input (c = 2, or more with data sharing).
+      n_layers, nf: conv layers and filters; train: batch statistics when batch_norm.
+      batch_norm: batch norm after each conv but the last; seed: the run seed, or None.
+      init: 'he' or 'ref' (KERNEL_INITS).
+    Returns:
+      The 2-channel residual, x's shape with 2 channels (no skip added here).
+    """
     kinit = kernel_init(init)
     dims = x.shape.ndims - 2
     h = x

@@ -94,12 +94,16 @@ def _moving_average_updates(bn, stats):
 def makeModel(feature, mask, train, Dn=11, Dc=5, nf=64, seed=None):
     """Build the port's D{Dn}-C{Dc}.
 
-    feature: (N, H, W, 2) float32 zero-filled image; mask: (N, H, W) float32 0/1, uncentred.
-    train: True for the training graph (batch statistics, moving-average updates in
-    UPDATE_OPS), False for inference (moving averages).
-    seed: the run seed; each kernel's op seed is derived from it and its name.
-    Returns a dict: 'k0' the input's k-space, 'cnn{i}' each cascade's CNN output (after the
-    residual), 'dc{i}' each cascade's output after DC, i = 1..Dc; 'dc0' is the input.
+    Args:
+      feature: (N, H, W, 2) float32 zero-filled image.
+      mask: (N, H, W) float32 0/1, uncentred.
+      train: True for the training graph (batch statistics, moving-average updates in
+        UPDATE_OPS), False for inference (moving averages).
+      Dn, Dc, nf: conv layers (one set shared by every cascade), cascades, filters.
+      seed: the run seed; each kernel's op seed is derived from it and its name.
+    Returns:
+      dict: 'k0' the input's k-space, 'cnn{i}' each cascade's CNN output (after the residual),
+      'dc{i}' each cascade's output after DC, i = 1..Dc; 'dc0' the input.
     """
     out = {'dc0': feature}
     m = tf.complex(mask, tf.zeros_like(mask))
