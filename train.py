@@ -111,7 +111,8 @@ def build_config(a, saved, data, where):
     cfg.data_train_dir = os.path.abspath(data.path)
     cfg.init_checkpoint = os.path.abspath(a.init_checkpoint) if a.init_checkpoint else ''
     if cfg.mask_mode == 'random':
-        masks.make_mask(cfg.mask_type, (h, w), cfg.acc, cfg.sample_n)
+        # the shape Batches draws with: (T, H, W) for dynamic data, so k-t masks are accepted
+        masks.make_mask(cfg.mask_type, data.shape, cfg.acc, cfg.sample_n)
     return cfg
 
 
