@@ -296,3 +296,56 @@ def test_coil_mismatches_are_one_line_each(mc, capsys):
                    % (os.path.join(d, 'two_coils.hdf5'), pb),
                    'error: %s: single-coil data but the graph %s is for 3 coils (it needs '
                    'kspace and coil_maps)' % (os.path.join(d, 'single.hdf5'), pb)], err
+
+
+def test_cmrxrecon_cine_for_a_dynamic_multicoil_model(tmp_path):
+    """An (untrained) dynamic multi-coil checkpoint: a CMRxRecon cine gives one item per slice
+    (T, H, W), the same reconstruction as its data in our 5-D multi-coil layout with the same
+    ESPIRiT maps."""
+    ck = str(tmp_path / 'dyn_mc')
+    os.makedirs(ck)
+    cfg = dict(tiny_config('dynamic'), coils=COILS)
+    write_checkpoint(cfg, ck)
+    t, n, h = cfg['frames'], 2, 24
+    rng = np.random.RandomState(5)
+    yy, xx = np.mgrid[:h, :h] / float(h)
+    img = np.stack([[1.0 / (1 + np.exp(40 * (np.hypot(yy - 0.5, xx - 0.5 - 0.02 * f) - 0.4)))
+                     for f in range(t)] for _ in range(n)]).astype(np.complex64)
+    maps = coils.birdcage_maps((h, h), COILS, seed=1)
+    k = coils.sense_forward(img, np.broadcast_to(maps, (n, t, COILS, h, h)))
+    lines = (rng.uniform(size=h) < 0.3).astype(np.float32)
+    lines[7:17] = 1
+    axes = (-2, -1)
+    kc = np.fft.fftshift(np.fft.fft2(np.fft.ifftshift(np.fft.ifft2(k, norm='ortho'), axes=axes),
+                                     norm='ortho'), axes=axes)
+    folder = tmp_path / 'AccFactor08' / 'P003'
+    os.makedirs(str(folder))
+    with h5py.File(str(folder / 'cine_lax.mat'), 'w') as f:
+        f['kspace_sub08'] = np.transpose(kc * lines[:, None], (1, 0, 2, 3, 4)).astype(
+            np.complex64)
+    with h5py.File(str(folder / 'cine_lax_mask.mat'), 'w') as f:
+        f['mask08'] = np.repeat(lines[:, None], h, axis=1)
+    out = str(tmp_path / 'out')
+    done, text = quiet(infer.main, ['--save_ckpt_Dir', ck, '--input', str(tmp_path),
+                                    '--output_dir', out, '--formats', 'h5', 'nifti'])
+    assert done['files'] == 1 and done['images'] == n * t and not done['problems']
+    assert 'one item per slice' in text
+    got = read_outputs(out, 'P003_cine_lax.h5')
+    assert got['reconstruction'].shape == (n, t, h, h)
+    mask = np.broadcast_to(np.fft.ifftshift(np.repeat(lines[:, None], h, axis=1)), (t, h, h))
+    k0 = (k * mask[:, None]).astype(np.complex64)
+    est = np.stack([acquired_coils.estimate_maps(k0[z], mask, 'slice') for z in range(n)])
+    ours = str(tmp_path / 'ours' / 'cine.hdf5')
+    os.makedirs(os.path.dirname(ours))
+    with h5py.File(ours, 'w') as f:
+        f['kspace'] = k0
+        f['coil_maps'] = est
+        f['mask'] = mask
+    done, text = quiet(infer.main, ['--save_ckpt_Dir', ck, '--input', ours, '--output_dir',
+                                    str(tmp_path / 'out2'), '--formats', 'h5',
+                                    '--input_scale', 'zf_max'])
+    assert 'multi-coil acquired k-space %dx%dx%dx%dx%d (%d coils, dynamic)' % (
+        n, t, COILS, h, h, COILS) in text
+    same = read_outputs(str(tmp_path / 'out2'), 'cine.hdf5')
+    for key in ('zero_filled', 'reconstruction', 'zero_filled_rss'):
+        assert np.max(np.abs(same[key] - got[key])) < 1e-4 * got[key].max(), key

@@ -74,7 +74,10 @@ def estimate_maps(k, mask, where, calib=CALIB):
         raise InputError('%s: only %d fully sampled central k-space lines; ESPIRiT coil maps '
                          'need at least %d (or give coil_maps)' % (where, width, MIN_CALIB))
     mean = k.reshape((-1,) + k.shape[-3:]).mean(axis=0)
-    maps = coils.espirit_maps(mean, calib_width=width)
+    try:
+        maps = coils.espirit_maps(mean, calib_width=width)
+    except InputError as e:
+        raise InputError('%s: %s' % (where, str(e).replace(' (--calib)', '')))
     return np.broadcast_to(maps, k.shape).astype(np.complex64)
 
 
