@@ -20,9 +20,14 @@
 
 Inputs (docs/data.md, *Data without a reference*): our HDF5 with `kspace` (acquired, uncentred,
 orthonormal) or `feature` (the zero-filled image) and `mask`, no `label`; fastMRI single-coil
-files with masked `kspace` and `mask` (test / challenge files); folders of them. Outputs under
---output_dir: reconstructions/<file name> (`reconstruction`, the fastMRI submission layout, and
-`zero_filled`), nifti/<stem>.nii and <stem>_zero_filled.nii, png/<stem>_<item>.png. One
+files with masked `kspace` and `mask` (test / challenge files); multi-coil data for a
+multi-coil model: our multi-coil HDF5 (acquired `kspace` (N[, T], C, H, W), `mask`, `coil_maps`
+or ESPIRiT maps from the central lines), fastMRI multi-coil test files, CMRxRecon undersampled
+cine files (AccFactor04/08/10 cine_sax.mat with cine_sax_mask.mat beside it); folders of
+them. Outputs under --output_dir: reconstructions/<file name> (`reconstruction`, the fastMRI
+submission layout, and `zero_filled`; multi-coil: coil combinations, and `zero_filled_rss`;
+CMRxRecon: <P*>_cine_sax.h5), nifti/<stem>.nii and <stem>_zero_filled.nii,
+png/<stem>_<item>.png. A coil count other than the model's is refused. One
 progress line per file and a summary line with images/s. A file that cannot be reconstructed
 is one `error:` line; the other files are still written and the exit code is 2.
 """
@@ -42,7 +47,7 @@ def parse_args(argv):
                      'checkpoints); the model is built for each file\'s size')
     src.add_argument('--pb', help='frozen graph from ckpt_to_pb.py (size and batch fixed)')
     p.add_argument('--input', nargs='+', required=True, metavar='PATH',
-                   help='HDF5 files and folders of them')
+                   help='HDF5 (or CMRxRecon .mat) files and folders of them')
     p.add_argument('--output_dir', required=True, help='where the outputs go')
     p.add_argument('--batch_size', type=int, default=4,
                    help='items per network call (a frozen graph uses its own batch)')

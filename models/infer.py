@@ -27,7 +27,7 @@ import time
 import numpy as np
 
 from models import config as cfgmod
-from models.data import acquired
+from models.data import acquired, coils
 from models.data.recon_files import Writers
 from models.errors import InputError
 from models.pre_input import to_complex, to_two_channel
@@ -35,10 +35,38 @@ from models.pre_input import to_complex, to_two_channel
 SCALES = ('auto', 'stored', 'zf_max')
 FORMATS = ('h5', 'nifti', 'png')
 H5_EXTENSIONS = ('.h5', '.hdf5')
+MAT_EXTENSION = '.mat'  # CMRxRecon k-space (cine_sax.mat ...), not its *_mask.mat
+
+
+def wanted(name):
+    """Whether a file found in an input folder is read: HDF5, or a CMRxRecon .mat other than
+    a mask file."""
+    low = name.lower()
+    return low.endswith(H5_EXTENSIONS) or (low.endswith(MAT_EXTENSION) and
+                                           not low.endswith('_mask' + MAT_EXTENSION))
 
 
 def rank_name(dynamic):
     return 'dynamic (N, T, H, W)' if dynamic else '2-D (N, H, W)'
+
+
+def coil_name(c):
+    return 'for %d coils' % c if c else 'single-coil'
+
+
+def check_coils(acq, coils, model_name):
+    """One InputError line unless the data's coil count is the model's (0: single-coil)."""
+    if acq.coils == coils:
+        return
+    if not coils:
+        raise InputError('%s: multi-coil data (%d coil%s) but %s is single-coil'
+                         % (acq.path, acq.coils, 's' if acq.coils > 1 else '', model_name))
+    if not acq.coils:
+        raise InputError('%s: single-coil data but %s is %s (it needs kspace and coil_maps)'
+                         % (acq.path, model_name, coil_name(coils)))
+    raise InputError('%s: %d coils but %s is %s (its graph fixes the coil count; compress or '
+                     'convert the data to %d coils)' % (acq.path, acq.coils, model_name,
+                                                        coil_name(coils), coils))
 
 
 class CheckpointModel(object):
@@ -51,6 +79,7 @@ class CheckpointModel(object):
     def __init__(self, tf, cfg, ckpt, where):
         self.tf, self.cfg, self.ckpt, self.where = tf, cfg, ckpt, where
         self.is_dynamic = cfgmod.is_dynamic(cfg)
+        self.coils = int(cfg.coils or 0)
         self.peak = 255.0 if cfg.label_scale == 'stored' else 1.0
         self.describe = '%s nf=%d from %s' % (cfg.name, cfg.nf, ckpt)
         self._shape, self.sess = None, None
@@ -59,6 +88,7 @@ class CheckpointModel(object):
         if acq.is_dynamic != self.is_dynamic:
             raise InputError('%s: %s data but the model in %s is %s' % (
                 acq.path, rank_name(acq.is_dynamic), self.where, rank_name(self.is_dynamic)))
+        check_coils(acq, self.coils, 'the model in %s' % self.where)
 
     def _build(self, shape):
         from models import ckpt as ckpt_mod
@@ -68,6 +98,8 @@ class CheckpointModel(object):
         frames, (h, w) = (shape[0] if self.is_dynamic else None), shape[-2:]
         graph, self.feature, self.mask, self.pred = model_tf.build_inference_graph(
             self.cfg, None, h, w, frames)
+        self.coil_inputs = [graph.get_tensor_by_name(k + ':0')
+                            for k in ('kspace', 'coil_maps')] if self.coils else []
         with graph.as_default():
             saver = tf.train.Saver(model_tf.model_variables(graph))
         self.sess = tf.Session(graph=graph, config=device.session_config(
@@ -76,10 +108,13 @@ class CheckpointModel(object):
             ckpt_mod.restore(tf, saver, self.sess, self.ckpt, tf.global_variables())
         self._shape = shape
 
-    def predict(self, feature, mask):
+    def predict(self, feature, mask, *coil_data):
+        """coil_data: multi-coil kspace and coil_maps (B, ..., C, H, W, 2)."""
         if feature.shape[1:-1] != self._shape:
             self._build(feature.shape[1:-1])
-        return self.sess.run(self.pred, {self.feature: feature, self.mask: mask})
+        feeds = dict(zip([self.feature, self.mask] + self.coil_inputs,
+                         (feature, mask) + coil_data))
+        return self.sess.run(self.pred, feeds)
 
     def close(self):
         if self.sess is not None:
@@ -97,9 +132,12 @@ class FrozenModel(object):
         self.where = path
         self.runner = export.PbRunner(export.load_pb(path), [export.OUTPUT], where=path)
         shapes = dict((t.name, t.shape) for t in self.runner.inputs)
-        if sorted(shapes) != ['feature', 'mask'] or shapes['feature'] is None:
-            raise InputError('%s: expected inputs feature and mask (the graph contract), found '
-                             '%s' % (path, ', '.join(sorted(shapes))))
+        if sorted(shapes) not in (['feature', 'mask'], ['coil_maps', 'feature', 'kspace',
+                                                         'mask']) or shapes['feature'] is None:
+            raise InputError('%s: expected inputs feature and mask (the graph contract; '
+                             'multi-coil: and kspace, coil_maps), found %s'
+                             % (path, ', '.join(sorted(shapes))))
+        self.coils = int(shapes['kspace'][-4]) if 'kspace' in shapes else 0
         self.order = [t.name for t in self.runner.inputs]
         self.batch = shapes['feature'][0] if shapes['feature'][0] > 0 else None
         self.item_shape = tuple(shapes['feature'][1:-1])
@@ -115,14 +153,15 @@ class FrozenModel(object):
                              'with ckpt_to_pb.py --image_size' % (
                                  acq.path, 'x'.join(map(str, acq.shape)), self.where,
                                  'x'.join(map(str, self.item_shape))))
+        check_coils(acq, self.coils, 'the graph %s' % self.where)
 
-    def predict(self, feature, mask):
+    def predict(self, feature, mask, *coil_data):
         n = len(feature)
+        arrays = dict(zip(('feature', 'mask', 'kspace', 'coil_maps'),
+                          (feature, mask) + coil_data))
         if self.batch and n < self.batch:
             pad = [0] * (self.batch - n)
-            feature = np.concatenate([feature, feature[pad]])
-            mask = np.concatenate([mask, mask[pad]])
-        arrays = {'feature': feature, 'mask': mask}
+            arrays = dict((k, np.concatenate([x, x[pad]])) for k, x in arrays.items())
         return self.runner.run([arrays[k] for k in self.order])[0][:n]
 
     def close(self):
@@ -140,8 +179,9 @@ def scales(zf, mode, peak):
 
 
 def find_inputs(paths, out_dir=None):
-    """Files and folders -> the HDF5 files (folders walked, sorted; files under `out_dir`, our
-    own outputs, left out); InputError for a path that does not exist or a folder without one."""
+    """Files and folders -> the HDF5 and CMRxRecon .mat files (folders walked, sorted; files
+    under `out_dir`, our own outputs, left out); InputError for a path that does not exist or a
+    folder without one."""
     skip = os.path.join(os.path.abspath(out_dir), '') if out_dir else None
     found = []
     for p in paths:
@@ -149,20 +189,20 @@ def find_inputs(paths, out_dir=None):
             found.append(p)
         elif os.path.isdir(p):
             hits = sorted(os.path.join(r, n) for r, _, names in os.walk(p) for n in names
-                          if n.lower().endswith(H5_EXTENSIONS) and not (
+                          if wanted(n) and not (
                               skip and os.path.abspath(os.path.join(r, n)).startswith(skip)))
             if not hits:
-                raise InputError('%s: no .h5 / .hdf5 file in the folder' % p)
+                raise InputError('%s: no .h5 / .hdf5 / CMRxRecon .mat file in the folder' % p)
             found.extend(hits)
         else:
             raise InputError('%s: no such file or folder' % p)
     return found
 
 
-def output_paths(out_dir, path, n, formats):
-    """{format: [paths]} of one input file: reconstructions/<its name> (HDF5),
-    nifti/<stem>.nii and <stem>_zero_filled.nii, png/<stem>_<item>.png."""
-    name = os.path.basename(path)
+def output_paths(out_dir, name, n, formats):
+    """{format: [paths]} of one input file's output `name` (the file's, or the reader's
+    out_name): reconstructions/<name> (HDF5), nifti/<stem>.nii and <stem>_zero_filled.nii,
+    png/<stem>_<item>.png."""
     stem = os.path.splitext(name)[0]
     out = {}
     if 'h5' in formats:
@@ -180,12 +220,20 @@ def reconstruct_file(model, acq, outputs, batch_size, scale_mode, peak):
     goes. Returns (items, seconds in the network)."""
     mode = acq.scale_default if scale_mode == 'auto' else scale_mode
     net = 0.0
-    for start, zf, mask in acq.batches(model.batch or batch_size):
-        s = scales(zf, mode, peak).reshape((-1,) + (1,) * (zf.ndim - 1))
+    for start, zf, mask, coil in acq.batches(model.batch or batch_size):
+        factor = scales(zf, mode, peak)
+        s = factor.reshape((-1,) + (1,) * (zf.ndim - 1))
+        extra, rss = (), None
+        if coil:
+            k, maps = coil
+            extra = (to_two_channel(k / factor.reshape((-1,) + (1,) * (k.ndim - 1))),
+                     to_two_channel(maps))
+            rss = acq.to_file(coils.rss(np.fft.ifft2(k, norm='ortho')))
         t0 = time.perf_counter()
-        pred = model.predict(to_two_channel(zf / s), mask)
+        pred = model.predict(to_two_channel(zf / s), mask, *extra)
         net += time.perf_counter() - t0
-        outputs.write(start, acq.to_file(np.abs(zf)), acq.to_file(np.abs(to_complex(pred) * s)))
+        outputs.write(start, acq.to_file(np.abs(zf)), acq.to_file(np.abs(to_complex(pred) * s)),
+                      rss)
     return acq.n, net
 
 
@@ -200,16 +248,17 @@ def run(model, paths, out_dir, batch_size=4, formats=FORMATS, scale_mode='auto',
     t_all = time.perf_counter()
     for k, path in enumerate(paths):
         try:
-            name = os.path.basename(path)
-            if name in names:
-                raise InputError('%s: same file name as %s; outputs are named after the input '
-                                 'file, so give one of them in another run' % (path, names[name]))
-            names[name] = path
-            acq = acquired.open_acquired(path)
+            acq = acquired.open_acquired(path, frames=not model.is_dynamic)
             try:
+                name = getattr(acq, 'out_name', None) or os.path.basename(path)
+                if name in names:
+                    raise InputError('%s: same output name %s as %s; outputs are named after '
+                                     'the input file, so give one of them in another run'
+                                     % (path, name, names[name]))
+                names[name] = path
                 model.check(acq)
                 t0 = time.perf_counter()
-                out = output_paths(out_dir, path, acq.n, formats)
+                out = output_paths(out_dir, name, acq.n, formats)
                 with Writers(out, acq, overwrite) as writers:
                     n, net = reconstruct_file(model, acq, writers, batch_size, scale_mode, peak)
                 secs = time.perf_counter() - t0

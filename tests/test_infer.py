@@ -170,8 +170,9 @@ def test_fastmri_single_coil_file(reference, capsys):
     acq = acquired.open_acquired(fm)
     assert isinstance(acq, acquired.FastMRISingleCoil) and acq.shape == (32, 32)
     assert acq.spacing == (2.0, 2.0, 3.0) and acq.scale_default == 'zf_max'
-    _, zf_net, mask_net = next(acq.batches(8))
+    _, zf_net, mask_net, coil = next(acq.batches(8))
     acq.close()
+    assert coil is None
     assert np.array_equal(mask_net[0][:, 0], rows)
     # the zero-filled network input holds exactly the sampled k-space: DC would keep it
     k = np.fft.fft2(zf_net, norm='ortho')
@@ -247,7 +248,8 @@ def test_bad_files_are_one_line_each_and_the_others_are_written(reference, capsy
     want = {'bad_mask.hdf5': 'mask shape (2, 32, 30) differs from kspace shape (2, 32, 32)',
             'nothing.hdf5': 'neither k-space nor image',
             'cine.hdf5': 'dynamic (N, T, H, W) data but the model in %s is 2-D' % reference['ck'],
-            'multicoil.h5': 'multi-coil k-space (8, 1, 48, 32)',
+            'multicoil.h5': 'multi-coil data (1 coil) but the model in %s is single-coil'
+                            % reference['ck'],
             'fm_bad_mask.h5': 'mask shape (30,) differs from kspace shape (8, 48, 32)'}
     for name, text in want.items():
         assert any(name in e and text in e for e in errors), (name, r.err)

@@ -33,8 +33,8 @@ Formats:
             lines lie along axis -2 as in our data; the mask becomes ifftshift(mask) along that
             axis. `to_file` transposes back and centre-crops to the reconstruction size: the
             fastMRI submission's (slices, 320, 320) magnitude.
-Multi-coil k-space (fastMRI (S, C, H, W)) is refused for now; it gets its own reader class
-beside FastMRISingleCoil, chosen in `open_acquired`.
+Multi-coil data (our multi-coil HDF5, fastMRI multi-coil test files, CMRxRecon undersampled
+cine .mat files) has its readers in models/data/acquired_coils.py, chosen in `open_acquired`.
 """
 import xml.etree.ElementTree as ElementTree
 
@@ -64,20 +64,25 @@ class Acquisition(object):
     (rows, columns, slices)), `out_shape` (one item as `to_file` returns it)."""
     spacing = (1.0, 1.0, 1.0)
     scale_default = 'stored'
+    coils = 0  # C of multi-coil data (models/data/acquired_coils.py)
 
     def batches(self, size):
-        """Yield (first index, zero-filled (B, ...) complex64, mask (B, ...) float32)."""
+        """Yield (first index, zero-filled (B, ...) complex64, mask (B, ...) float32, coil
+        data): coil data None, or for multi-coil data (acquired k-space, coil maps)
+        (B, ..., C, H, W) complex64, the zero-filled image their coil combination."""
         for start in range(0, self.n, size):
             stop = min(self.n, start + size)
             try:
-                zf, mask = self._read(start, stop)
+                got = self._read(start, stop)
             except H5_ERRORS as e:
                 raise InputError('%s: cannot read items %d..%d (%s)'
                                  % (self.path, start, stop - 1, first_line(e)))
+            zf, mask = got[:2]
             if not np.all(np.isfinite(zf)):
                 raise InputError('%s: items %d..%d contain NaN or Inf' % (self.path, start,
                                                                           stop - 1))
-            yield start, zf.astype(np.complex64), mask.astype(np.float32)
+            yield (start, zf.astype(np.complex64), mask.astype(np.float32),
+                   tuple(got[2:]) or None)
 
     def to_file(self, x):
         """Images (B, ...) complex in the network's convention -> the file's geometry."""
@@ -168,7 +173,7 @@ class FastMRISingleCoil(Acquisition):
     def __init__(self, path, f):
         self.path, self.f = path, f
         self.kspace = f['kspace']
-        s, h, w = self.kspace.shape
+        s, h, w = (self.kspace.shape[i] for i in (0, -2, -1))
         mask = np.asarray(f['mask'][()]).astype(np.float32).ravel()
         if f['mask'].ndim != 1 or mask.size != w:
             raise InputError('%s: mask shape %s differs from kspace shape %s; expected (%d,), '
@@ -200,20 +205,38 @@ class FastMRISingleCoil(Acquisition):
         return centre_crop(np.swapaxes(x, -2, -1), self.crop[1], axis=-1)
 
 
-def open_acquired(path):
-    """The reader of one HDF5 file; InputError naming the file when it is none of the formats.
-    The place to add a multi-coil reader."""
+def is_multicoil(path, f):
+    """Whether an open file holds multi-coil data: a CMRxRecon .mat file; fastMRI k-space
+    (S, C, H, W); ours with coil_maps, or with a mask that drops kspace's coil axis -3."""
+    if path.lower().endswith('.mat'):
+        return True
+    kspace, mask = _dataset(f, 'kspace'), _dataset(f, 'mask')
+    if kspace is None:
+        return False
+    if _dataset(f, 'ismrmrd_header') is not None or (mask is not None and mask.ndim == 1):
+        return kspace.ndim == 4
+    if _dataset(f, 'coil_maps') is not None:
+        return True
+    shape = kspace.shape
+    return (mask is not None and kspace.ndim in (4, 5) and mask.shape not in (shape, shape[1:])
+            and mask.shape in (shape[:-3] + shape[-2:], shape[1:-3] + shape[-2:]))
+
+
+def open_acquired(path, frames=False):
+    """The reader of one HDF5 (or CMRxRecon .mat) file; InputError naming the file when it is
+    none of the formats. `frames`: a cine of the CMRxRecon reader read frame by frame (for a
+    2-D model)."""
     try:
         f = h5py.File(path, 'r')
     except H5_ERRORS as e:
         raise InputError('%s: not a readable HDF5 file (%s)' % (path, first_line(e)))
     try:
+        if is_multicoil(path, f):
+            from models.data import acquired_coils
+            return acquired_coils.open_multicoil(path, f, frames)
         kspace, mask = _dataset(f, 'kspace'), _dataset(f, 'mask')
         fastmri = kspace is not None and (_dataset(f, 'ismrmrd_header') is not None or
                                           (mask is not None and mask.ndim == 1))
-        if fastmri and kspace.ndim == 4:
-            raise InputError('%s: multi-coil k-space %s; only single-coil data is reconstructed '
-                             'for now' % (path, kspace.shape))
         if fastmri:
             if kspace.ndim != 3 or kspace.dtype.kind != 'c':
                 raise InputError('%s: kspace is %s %s; expected complex (slices, H, W)'

@@ -14,11 +14,14 @@
 """Writing reconstructions item by item (bounded memory), for infer.py:
 
   h5     reconstructions/<input file name>: `reconstruction` (N, H, W) float32 magnitude, the
-         fastMRI submission layout (dynamic: (N, T, H, W)), and `zero_filled` beside it;
+         fastMRI submission layout (dynamic: (N, T, H, W)), and `zero_filled` beside it
+         (multi-coil data: both coil combinations, and `zero_filled_rss`, the root sum of
+         squares of the zero-filled coil images);
   nifti  nifti/<stem>.nii and nifti/<stem>_zero_filled.nii, float32, uncompressed (each image
-         written in place as it comes), array (W, H, N) (dynamic (W, H, N, T)) with voxel [i, j, k] =
-         image k at row H-1-j, column i, so viewers show it upright as the PNGs; the affine is
-         diagonal with the file's pixel spacing (1 mm where the file does not give one);
+         written in place as it comes), array (W, H, N) (dynamic (W, H, N, T)) with voxel
+         [i, j, k] = image k at row H-1-j, column i, so viewers show it upright as the PNGs;
+         the affine is diagonal with the file's pixel spacing (1 mm where the file does not
+         give one);
   png    png/<stem>_<item>.png: zero-filled | reconstruction side by side (a dynamic item's
          middle frame), both on the reconstruction's grey scale.
 
@@ -36,14 +39,15 @@ NIFTI_OFFSET = 352  # a NIfTI-1 header (348 bytes) and its empty extension flag 
 
 
 class _H5(object):
-    def __init__(self, tmp, n, shape):
+    def __init__(self, tmp, n, shape, rss=False):
         self.f = h5py.File(tmp, 'w')
         self.ds = [self.f.create_dataset(k, (n,) + shape, dtype=np.float32,
                                          chunks=(1,) + shape)
-                   for k in ('zero_filled', 'reconstruction')]
+                   for k in ('zero_filled', 'reconstruction') + (('zero_filled_rss',)
+                                                                 if rss else ())]
 
-    def write(self, start, zf, rec):
-        for ds, x in zip(self.ds, (zf, rec)):
+    def write(self, start, zf, rec, rss=None):
+        for ds, x in zip(self.ds, (zf, rec, rss)):
             ds[start:start + len(x)] = x
 
     def close(self):
@@ -140,7 +144,7 @@ class Writers(object):
         shape = tuple(acq.out_shape)
         try:
             if 'h5' in tmp:
-                self.parts.append(_H5(tmp['h5'][0], acq.n, shape))
+                self.parts.append(_H5(tmp['h5'][0], acq.n, shape, bool(acq.coils)))
             if 'nifti' in tmp:
                 self.parts.append(_Nifti(tmp['nifti'], acq.n, shape, acq.spacing))
             if 'png' in tmp:
@@ -149,10 +153,14 @@ class Writers(object):
             self.__exit__(type(e), e, None)
             raise
 
-    def write(self, start, zf, rec):
-        """zero-filled and reconstruction magnitudes (B, ...) of items start..start+B-1."""
+    def write(self, start, zf, rec, rss=None):
+        """zero-filled and reconstruction magnitudes (B, ...) of items start..start+B-1 (and
+        for multi-coil data the zero-filled coils' RSS, kept in the HDF5 output only)."""
         for part in self.parts:
-            part.write(start, zf, rec)
+            if isinstance(part, _H5):
+                part.write(start, zf, rec, rss)
+            else:
+                part.write(start, zf, rec)
 
     def __enter__(self):
         return self
