@@ -115,8 +115,8 @@ class H5Writer(object):
         self.n = 0
         self.complex_data = complex_data
 
-    def append(self, label, mask, scale=1.0, name='', kspace=None, coil_maps=None,
-               volume=None):
+    def append(self, label, mask, scale=1.0, name='', volume=None, kspace=None,
+               coil_maps=None):
         """One image; a multi-coil file needs its kspace and coil_maps (C, H, W)."""
         if self.coils and (kspace is None or coil_maps is None):
             raise ValueError('a multi-coil file needs kspace and coil_maps for every image')
@@ -276,7 +276,7 @@ def write_multicoil_dataset(path, items, shape, coils, mask_type, acc, sample_n,
             m = (np.broadcast_to(fixed_mask, shape) if fixed_mask is not None else
                  masks_mod.make_mask(mask_type, shape, acc, sample_n,
                                      seed=masks_mod.seed_from_name(name, seed)))
-            w.append(x, m, s, name, kspace / s, maps)
+            w.append(x, m, s, name, kspace=kspace / s, coil_maps=maps)
         if w.n == 0:
             raise InputError('no images to write to %s' % path)
     except BaseException:
