@@ -13,7 +13,8 @@
 # limitations under the License.
 """Inference speed: images/s of the inference graph (what infer.py and test.py run) for the
 static D5-C5 cascade and the dynamic D5-C10(S) cascade, at each --sizes and --batches, and the
-PyTorch peer's D5-C5 (its DnCn module, /work/shared/bench/peer_torch_dncn.py) timed the same
+PyTorch peer's D5-C5 (the DnCn module of peer_torch_dncn.py, not part of this repository: give its
+path with --peer_script or CASCADENET_PEER_SCRIPT) timed the same
 way beside it (a script, not a test).
 
   python bench/infer_speed.py [--sizes 256 320] [--batches 1 4] [--models static dynamic]
@@ -39,7 +40,7 @@ import numpy as np  # noqa: E402
 from models import cpu, presets  # noqa: E402
 from models.tfv1 import tf_v1  # noqa: E402
 
-PEER = os.environ.get('CASCADENET_PEER_SCRIPT', '/work/shared/bench/peer_torch_dncn.py')
+PEER = os.environ.get('CASCADENET_PEER_SCRIPT', '')
 
 
 def parse_args(argv):

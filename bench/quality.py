@@ -11,7 +11,8 @@
 # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # See the License for the specific language governing permissions and
 # limitations under the License.
-"""Quality at a fixed budget, step for step beside the PyTorch peers (../shared/bench/peer_*.py).
+"""Quality at a fixed budget, step for step beside the PyTorch peers (peer_torch_*.py, written
+from the papers; not part of this repository).
 
   python bench/quality.py TRAIN.h5 TEST.h5 --model static --Dn 5 --Dc 5 --nf 32 --batch 4 \\
       --steps 600 --seed 0 --init ref
