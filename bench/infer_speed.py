@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 """Inference speed: images/s of the inference graph (what infer.py and test.py run) for the
-static D5-C5 cascade and the dynamic D5-C10(S) cascade, at each --sizes and --batches, and the
+static D5-C5 cascade, the dynamic D5-C10(S) cascade, CRNN-MRI and the port's D11-C5 (--models), at
+each --sizes and --batches, and the
 PyTorch peer's D5-C5 (the DnCn module of peer_torch_dncn.py, not part of this repository: give its
 path with --peer_script or CASCADENET_PEER_SCRIPT) timed the same
 way beside it (a script, not a test).
@@ -48,7 +49,7 @@ def parse_args(argv):
     p.add_argument('--sizes', type=int, nargs='+', default=[256, 320])
     p.add_argument('--batches', type=int, nargs='+', default=[1, 4])
     p.add_argument('--models', nargs='+', default=['static', 'dynamic'],
-                   choices=['static', 'dynamic'])
+                   choices=['static', 'dynamic', 'crnn', 'port'])
     p.add_argument('--nf', type=int, default=64)
     p.add_argument('--frames', type=int, default=8, help='T of the dynamic model\'s inputs')
     p.add_argument('--steps', type=int, default=3)
@@ -57,12 +58,23 @@ def parse_args(argv):
 
 
 def model_config(kind, nf, size, frames):
-    """config.json of the paper's D5-C5 (static) or D5-C10(S) frame_dist 0..4 (dynamic)."""
-    cfg = dict(presets.PRESETS[presets.PAPER], preset=presets.PAPER, model='static', nf=nf,
+    """config.json of the paper's D5-C5 (static), D5-C10(S) frame_dist 0..4 (dynamic),
+    CRNN-MRI nd=5 nc=10 (crnn) or the port's D11-C5 (port), each with `nf` filters."""
+    preset = presets.PORT if kind == 'port' else presets.PAPER
+    cfg = dict(presets.PRESETS[preset], preset=preset, model='static', nf=nf,
                image_size=[size, size])
     if kind == 'dynamic':
         cfg.update(model='dynamic', Dc=10, frame_dist=[0, 1, 2, 3, 4], frames=frames)
+    if kind == 'crnn':
+        cfg.update(model='crnn', Dc=10, share_weights=True, frames=frames)
     return cfg
+
+
+def model_label(kind, nf, frames):
+    """The name a result line gives the model."""
+    return {'static': 'D5-C5 nf=%d' % nf, 'port': 'port D11-C5 nf=%d' % nf,
+            'dynamic': 'D5-C10(S) nf=%d T=%d' % (nf, frames),
+            'crnn': 'CRNN-MRI nd=5 nc=10 nf=%d T=%d' % (nf, frames)}[kind]
 
 
 def median_seconds(fn, steps):
@@ -90,7 +102,7 @@ def tf_images_per_s(tf, cfg, batch, steps):
             as sess:
         sess.run(init)
         secs = median_seconds(lambda: sess.run(pred, feed), steps)
-    frames = cfg['frames'] if cfg['model'] == 'dynamic' else 1
+    frames = cfg['frames'] if cfg['model'] in ('dynamic', 'crnn') else 1
     return batch * frames / secs
 
 
@@ -138,8 +150,7 @@ def main(argv=None):
             for batch in a.batches:
                 ips = tf_images_per_s(tf, cfg, batch, a.steps)
                 line = '%-26s %dx%d batch %d: %.3f images/s' % (
-                    'D5-C5 nf=%d' % a.nf if kind == 'static' else
-                    'D5-C10(S) nf=%d T=%d' % (a.nf, a.frames), size, size, batch, ips)
+                    model_label(kind, a.nf, a.frames), size, size, batch, ips)
                 if kind == 'static' and peer is not None:
                     pips = peer_images_per_s(peer, size, batch, a.nf, a.steps)
                     line += '; PyTorch peer %.3f images/s (ratio %.2f)' % (pips, ips / pips)

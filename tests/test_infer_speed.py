@@ -23,10 +23,13 @@ import infer_speed  # noqa: E402
 
 def test_infer_speed_tiny():
     rows, out = quiet(infer_speed.main, ['--sizes', '16', '--batches', '2', '--nf', '2',
-                                         '--frames', '2', '--steps', '1', '--peer_script', ''])
-    assert [r[:3] for r in rows] == [('static', 16, 2), ('dynamic', 16, 2)]
+                                         '--frames', '2', '--steps', '1', '--peer_script', '',
+                                         '--models', 'static', 'dynamic', 'crnn', 'port'])
+    assert [r[:3] for r in rows] == [('static', 16, 2), ('dynamic', 16, 2), ('crnn', 16, 2),
+                                     ('port', 16, 2)]
     assert all(r[3] > 0 for r in rows)
     lines = out.splitlines()
     assert lines[0].startswith('CPU: ')
     assert any(l.startswith('D5-C10(S) nf=2 T=2') and '16x16 batch 2: ' in l for l in lines)
+    assert any(l.startswith('CRNN-MRI nd=5 nc=10 nf=2 T=2') for l in lines)
     assert 'peer: ' in out  # no peer script given (or no torch): said, not an error
