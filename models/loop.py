@@ -85,8 +85,9 @@ class Validation(object):
 
     def __init__(self, cfg, data, batch):
         self.data, self.batch = data, batch
-        self.inputs = model_tf.placeholders(cfg, batch=batch)
-        self.pred = model_tf.reconstruction(*(self.inputs[:2] + [False, cfg] + self.inputs[2:]))
+        self.inputs = model_tf.placeholders(cfg, batch=batch)  # feature, mask[, kspace, maps]
+        feature, mask = self.inputs[:2]
+        self.pred = model_tf.reconstruction(feature, mask, False, cfg, *self.inputs[2:])
         h, w = cfg.image_size
         self.values = dict((k, tf.placeholder(tf.float32, name='val_' + k)) for k in VAL_KEYS)
         self.panel = tf.placeholder(tf.uint8, [1, h, 4 * w, 1], name='val_panel')
