@@ -170,14 +170,13 @@ def prepare(a, cluster):
     return cfg, dirs, data, test_data, batches, stale
 
 
-def start_session(tf, cfg, a, dirs, cluster, restore_from, npu, step, saver):
-    """The session with the weights initialised, restored from `restore_from`
+def start_session(tf, cfg, a, dirs, cluster, restore_from, dev, npu, step, saver):
+    """The session on device `dev` with the weights initialised, restored from `restore_from`
     (--continue_training) or taken from --init_checkpoint, then rank 0's broadcast to every
     rank."""
     from models import device
     config = distributed.session_options(
-        cluster, device.session_config(device.detect_device(), cfg.precision_mode,
-                                       seed_threads=True, npu=npu))
+        cluster, device.session_config(dev, cfg.precision_mode, seed_threads=True, npu=npu))
     sess = tf.Session(distributed.start(cluster, config), config=config)
     sess.run(tf.global_variables_initializer())
     if restore_from:
@@ -259,7 +258,7 @@ def train(a, log):
     validation = loopmod.Validation(cfg, test_data, cfg.batch_size) if test_data else None
     # relative paths in the checkpoint state file, so a moved or copied folder restores its own
     saver = tf.train.Saver(max_to_keep=a.max_to_keep, save_relative_paths=True)
-    sess = start_session(tf, cfg, a, dirs, cluster, restore_from, npu, step, saver)
+    sess = start_session(tf, cfg, a, dirs, cluster, restore_from, dev, npu, step, saver)
     start = int(sess.run(step.global_step))
     print('[run] start_step=%d' % start)  # models.logparse.history: a new run from here
     writer = (tf.summary.FileWriter(dirs.save, sess.graph if not restore_from else None)
