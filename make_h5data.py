@@ -90,11 +90,15 @@ def add_output_flags(p):
 def add_coil_flags(p):
     """Multi-coil output: simulated coils, fastMRI multi-coil, CMRxRecon (docs/data.md)."""
     p.add_argument('--noise', type=float, default=0.0,
-                   help='synthetic only: complex Gaussian noise std (image max is 1); with '
-                   '--coils, of each coil\'s k-space samples')
+                   help='synthetic: complex Gaussian noise std (image max is 1); with '
+                   '--coils (also on --input images), of each coil\'s k-space samples')
     p.add_argument('--coils', type=int, default=0, metavar='C',
-                   help='with --synthetic: multi-coil files of C simulated birdcage coils '
-                   '(default 0: single-coil)')
+                   help='with --synthetic or --input images: multi-coil files of C simulated '
+                   'birdcage coils (default 0: single-coil)')
+    p.add_argument('--coil_target', choices=('sense', 'rss'), default='sense',
+                   help='with --input --coils: \'sense\' writes the multi-coil layout (label = '
+                   'coil combination); \'rss\' single-coil files whose label is the RSS '
+                   'magnitude of the same noisy coils (the single-coil path, for comparison)')
     bool_flag(p, 'multicoil', False, '--input fastMRI multi-coil files: keep the coils '
               '(k-space and ESPIRiT maps) instead of root-sum-of-squares magnitudes')
     p.add_argument('--virtual_coils', type=int, default=None, metavar='V',
@@ -150,8 +154,12 @@ def parse_args(argv):
     check_coil_args(p, a)
     if a.synthetic is not None and a.synthetic < 1:
         p.error('--synthetic needs N >= 1')
-    if a.coils and (a.synthetic is None or a.coils < 1):
-        p.error('--coils needs --synthetic and C >= 1')
+    if a.coils and ((a.synthetic is None and a.input is None) or a.multicoil or a.coils < 1):
+        p.error('--coils needs --synthetic or --input (images, not --multicoil) and C >= 1')
+    if a.coil_target != 'sense' and (not a.coils or a.input is None):
+        p.error('--coil_target applies to --input --coils')
+    if a.noise and a.synthetic is None and not a.coils:
+        p.error('--noise applies to --synthetic and to --input --coils')
     if a.coils and (a.mask_file or a.layout != 'ours'):
         p.error('--coils writes our multi-coil layout: no --mask_file or --layout port')
     if (a.mask_file or a.layout != 'ours') and (a.frames is not None or a.cine_file):

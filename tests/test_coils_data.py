@@ -192,3 +192,55 @@ def test_bad_multicoil_files_are_one_line_exit_2(tmp_path, key, change, message)
 def test_make_h5data_coils_flag_errors(tmp_path):
     r, _ = make_data(tmp_path, '--coils', '2', '--layout', 'port')
     assert r.returncode == 2 and 'no --mask_file or --layout port' in r.stderr
+
+
+def write_images(folder, n=3, size=20):
+    """n grey PNG phantoms (real anatomy stand-ins: magnitude images from files)."""
+    from PIL import Image
+    folder.mkdir()
+    for i in range(n):
+        x = np.abs(phantom(size, seed=i))
+        Image.fromarray((255 * x / x.max()).astype(np.uint8)).save(str(folder / ('im%d.png' % i)))
+    return folder
+
+
+def test_input_images_with_simulated_coils_and_their_rss_twin(tmp_path):
+    """--input --coils: each image through C seeded coils; --coil_target rss: the same coils,
+    noise and masks collapsed to RSS magnitudes in a single-coil file."""
+    src = write_images(tmp_path / 'src')
+    base = [sys.executable, 'make_h5data.py', '--input', str(src), '--image_size', '16',
+            '--sample_n', '2', '--split', '1', '--coils', '3', '--noise', '0.01',
+            '--output_dir', str(tmp_path)]
+    for extra in (['--name', 'mc'], ['--name', 'rs', '--coil_target', 'rss']):
+        r = subprocess.run(base + extra, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True, cwd=ROOT)
+        assert r.returncode == 0, r.stderr
+    with h5py.File(str(tmp_path / 'mc_train_acc4.hdf5'), 'r') as f:
+        k, s, label, rss = (f[key][()] for key in ('kspace', 'coil_maps', 'label', 'rss'))
+        mc_mask, names = f['mask'][()], list(f['name'][()])
+        assert f.attrs['coils'] == 3 and 'simulated birdcage coils' in f.attrs['source']
+    with h5py.File(str(tmp_path / 'rs_train_acc4.hdf5'), 'r') as f:
+        assert 'kspace' not in f and f['label'].dtype == np.float32
+        rs_label, rs_mask, rs_names = f['label'][()], f['mask'][()], list(f['name'][()])
+    assert k.shape == s.shape == (3, 3, 16, 16) and names == rs_names
+    np.testing.assert_array_equal(mc_mask, rs_mask)
+    np.testing.assert_allclose(label, coils.sense_adjoint(k, s), atol=1e-5)
+    # noise: the coil combination is no longer the real, noiseless image
+    assert np.abs(label.imag).max() > 1e-3
+    np.testing.assert_allclose(np.abs(label).reshape(3, -1).max(axis=1), 1.0, atol=1e-6)
+    # the twin's label is the RSS of the very same noisy coil images, scaled to max 1
+    peak = rss.reshape(3, -1).max(axis=1)[:, None, None]
+    np.testing.assert_allclose(rs_label, rss / peak, atol=1e-5)
+
+
+def test_input_coils_flag_errors(tmp_path):
+    src = write_images(tmp_path / 'src', n=2)
+    for extra, message in ((['--coil_target', 'rss'], '--coil_target applies'),
+                           (['--noise', '0.1'], '--noise applies'),
+                           (['--coils', '2', '--multicoil'], '--coils needs')):
+        r = subprocess.run([sys.executable, 'make_h5data.py', '--input', str(src),
+                            '--output_dir', str(tmp_path / 'out')] + extra,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True, cwd=ROOT)
+        assert r.returncode == 2 and message in r.stderr, r.stderr
+        assert not (tmp_path / 'out').exists()

@@ -53,11 +53,36 @@ class Options(object):
 
     def __init__(self, size, acc=4.0, sample_n=8, mask_type='cartesian', seed=0, fit='resize',
                  target='kspace', key=None, axis=2, min_signal=0.05, layout='ours',
-                 fixed_mask=None, mask_file=''):
+                 fixed_mask=None, mask_file='', coils=0, noise=0.0, coil_target='sense'):
         self.size, self.acc, self.sample_n, self.mask_type = tuple(size), acc, sample_n, mask_type
         self.seed, self.fit, self.target, self.key = seed, fit, target, key
         self.axis, self.min_signal = axis, min_signal
         self.layout, self.fixed_mask, self.mask_file = layout, fixed_mask, mask_file
+        # simulated coils on real anatomy (make_h5data --input --coils): 'sense' writes the
+        # multi-coil layout, 'rss' the single-coil file of the coils' RSS magnitudes
+        self.coils, self.noise, self.coil_target = int(coils), noise, coil_target
+
+    @property
+    def multicoil(self):
+        """Whether the output files are multi-coil (kspace and coil_maps stored)."""
+        return bool(self.coils) and self.coil_target == 'sense'
+
+    def with_coils(self, name, x):
+        """An image normalised to max |x| = 1 -> (label, scale factor, append keywords): as it
+        is without --coils; else through `coils` simulated birdcage coils with k-space noise
+        (models.data.coils.simulate_coils, seeded by the slice name) and back, to the coil
+        combination with its kspace and coil_maps ('sense'), or to the RSS magnitude of the
+        noisy coil images ('rss': the single-coil path of multi-coil data)."""
+        if not self.coils:
+            return x, 1.0, {}
+        from models.data import coils as coils_mod
+        _, k, maps = next(coils_mod.simulate_coils([(name, x)], self.coils, self.seed,
+                                                   self.noise))
+        if self.coil_target == 'rss':
+            label, s = h5writer.normalise(coils_mod.rss(np.fft.ifft2(k, norm='ortho')))
+            return label, s, {}
+        label, s = h5writer.normalise(coils_mod.sense_adjoint(k, maps))
+        return label, s, {'kspace': k / s, 'coil_maps': maps}
 
     def mask(self, unit_name, idx):
         """The mask of slice `idx` of `unit_name`: --mask_file's, else one seeded by the
@@ -66,6 +91,14 @@ class Options(object):
             return self.fixed_mask
         return masks_mod.make_mask(self.mask_type, self.size, self.acc, self.sample_n,
                                    seed=masks_mod.seed_from_slice(unit_name, idx, self.seed))
+
+    def coil_note(self):
+        """What --coils did, for the file's `source` attribute ('' without)."""
+        if not self.coils:
+            return ''
+        return ('; %d simulated birdcage coils, k-space noise %g%s' % (
+            self.coils, self.noise, ', label = RSS magnitude' if self.coil_target == 'rss'
+            else ''))
 
     def open(self, unit):
         return formats.open_unit(unit, self.target, self.key, self.axis, self.min_signal)
@@ -124,7 +157,8 @@ def write_units(path, units, opts, complex_data, log, part):
     is left behind)."""
     attrs = h5writer.mask_attrs(opts.mask_type, opts.acc, opts.sample_n, opts.seed,
                                 opts.fixed_mask, opts.mask_file)
-    w = h5writer.H5Writer(path, opts.size, complex_data, attrs, opts.layout)
+    w = h5writer.H5Writer(path, opts.size, complex_data or opts.multicoil, attrs, opts.layout,
+                          coils=opts.coils if opts.multicoil else 0)
     sources = []
     try:
         for u in units:
@@ -144,8 +178,10 @@ def write_units(path, units, opts, complex_data, log, part):
                         empty += 1
                         continue
                     x, s = h5writer.normalise(x)
-                    w.append(x, opts.mask(u.name, idx), s, masks_mod.slice_name(u.name, idx),
-                             volume=volume_key(u.name, idx))
+                    name = masks_mod.slice_name(u.name, idx)
+                    x, s2, coil_data = opts.with_coils(name, x)
+                    w.append(x, opts.mask(u.name, idx), s * s2, name,
+                             volume=volume_key(u.name, idx), **coil_data)
             except InputError as e:
                 w.truncate(n0)
                 log.problem(u.path, _message(e, u.path))
@@ -167,9 +203,9 @@ def write_units(path, units, opts, complex_data, log, part):
     if w.n == 0:
         w.abort()
         return 0
-    w.f.attrs['source'] = ' | '.join(sources)
+    w.f.attrs['source'] = ' | '.join(sources) + opts.coil_note()
     w.f.attrs['label_kind'] = ('uint8 magnitude' if opts.layout == 'port' else
-                               'complex' if complex_data else 'magnitude')
+                               'complex' if complex_data or opts.multicoil else 'magnitude')
     w.close()
     return w.n
 
@@ -191,6 +227,7 @@ def convert(units, train_path, test_path, opts, split=0.8, test_files=None, log=
     log.info('labels: %s' % (
         'uint8 magnitude 0-255 (the port\'s layout%s)' % (', phase dropped' if complex_data else '')
         if opts.layout == 'port' else 'complex64 (phase kept)' if complex_data else
+        'complex64 coil combination of %d simulated coils' % opts.coils if opts.multicoil else
         'float32 magnitude (no phase in these sources)'))
     return counts, log.problems
 
@@ -232,6 +269,7 @@ def run_input(a, output_dir, name, size, acc=None, fixed_mask=None):
     train, test = h5writer.split_paths(output_dir, name, a.acc if acc is None else acc)
     h5writer.check_writable([train, test], a.overwrite)
     opts = Options(size, a.acc, a.sample_n, a.mask_type, a.seed, a.fit, a.target, a.key,
-                   a.axis, a.min_signal, a.layout, fixed_mask, a.mask_file or '')
+                   a.axis, a.min_signal, a.layout, fixed_mask, a.mask_file or '', a.coils,
+                   a.noise, a.coil_target)
     _, problems = convert(units, train, test, opts, a.split, a.test_files)
     return train, test, problems
