@@ -265,6 +265,21 @@ def test_multicoil_graph_inputs(model):
                                                     ('mask', [1, 16, 12])]
 
 
+@pytest.mark.parametrize('model', ['static', 'dynamic', 'crnn'])
+def test_multicoil_graph_adds_only_float_op_types(model):
+    """ATC: the multi-coil graph holds the single-coil graph's op types (the port's graph went
+    through ATC) plus only ExpandDims, Neg and a float32 Sum; no Conj, no complex Sum."""
+    def op_types(coils):
+        cfg = dict(BASE, model=model, frames=4, frame_dist=[0, 1], coils=coils)
+        g = model_tf.build_inference_graph(cfg, batch=1)[0]
+        return g, set(op.type for op in g.get_operations())
+    _, single = op_types(0)
+    g, multi = op_types(3)
+    assert multi - single <= {'ExpandDims', 'Neg', 'Sum'} and 'Conj' not in multi
+    sums = [op for op in g.get_operations() if op.type == 'Sum']
+    assert sums and all(op.outputs[0].dtype == tf.float32 for op in sums)
+
+
 def test_port_network_refuses_coils():
     cfg = dict(BASE, net='port', batch_norm=True, share_weights=True, dc_mode='port', coils=4)
     with pytest.raises(InputError, match='single-coil'):

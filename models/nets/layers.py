@@ -85,8 +85,12 @@ def coil_fft2(x, maps):
 def coil_ifft2(k, maps):
     """Orthonormal per-coil k-space (..., C, H, W) complex64 -> the coil combination
     sum_c conj(S_c) ifft2(k_c), (..., H, W, 2): the adjoint of coil_fft2, scaled as ifft2."""
-    combined = tf.reduce_sum(tf.signal.ifft2d(k) * tf.math.conj(maps), axis=-3)
-    return c2r(combined) * math.sqrt(_pixels(k.shape))
+    # conj(S) as Complex(Real, -Imag) and the coil sum over float32 channels rather than Conj and
+    # a complex Sum: the same numbers, with only op types the single-coil graph (which the port
+    # took through ATC) already holds, plus Neg, Sum and ExpandDims on float32
+    conj_maps = tf.complex(tf.math.real(maps), -tf.math.imag(maps))
+    per_coil = c2r(tf.signal.ifft2d(k) * conj_maps)
+    return tf.reduce_sum(per_coil, axis=-4) * math.sqrt(_pixels(k.shape))
 
 
 def forward_op(x, maps=None):
