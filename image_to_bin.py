@@ -17,7 +17,8 @@
 
 Writes bins/feature/{i}.bin (H, W, 2) float32 zero-filled image, bins/mask/{i}.bin (H, W)
 float32 and bins/label/{i}.bin (H, W, 2) float32, i = image index in the file, computed exactly
-as test.py computes its inputs (models.pre_input), plus bins/info.json with the shapes.
+as test.py computes its inputs (models.pre_input), plus bins/info.json with the shapes and the
+volume of each image (for om_precision.py's fastMRI lines, as test.py groups them).
 Dynamic (2D+t) data: one file per sequence, feature/label (T, H, W, 2) and mask (T, H, W).
 """
 import os
@@ -65,7 +66,8 @@ def main(argv=None):
             break
     info = {'source': os.path.abspath(data.path), 'count': n,
             'feature_shape': list(data.shape) + [2], 'mask_shape': list(data.shape),
-            'label_shape': list(data.shape) + [2], 'dtype': 'float32 little-endian, no header'}
+            'label_shape': list(data.shape) + [2], 'dtype': 'float32 little-endian, no header',
+            'volumes': data.volumes()[:n].tolist()}
     bins.write_info(a.output_dir, info)
     print('wrote %d %s of %s to %s/{%s}/{i}.bin (feature %s, mask %s, label %s float32)'
           % (n, 'sequences' if len(data.shape) == 3 else 'images', data.path, a.output_dir,

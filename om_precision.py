@@ -22,11 +22,19 @@ code as test.py (models.metrics, models.evaluate). Shapes come from info.json be
 folder (image_to_bin.py) or --image_size [--frames]. Dynamic (2D+t) data: each file is one
 sequence (T, H, W, 2) and its metrics are the mean over its frames, as test.py's per-sequence
 rows (evaluate.image_row); the averages are over sequences. Writes a CSV and a JSON summary.
+
+fastMRI's per-volume lines (`Avg fastMRI NMSE/PSNR/SSIM`, evaluate.FastMRIVolumes, as test.py)
+group the images by volume: by the `volume` dataset of --data_test_dir when given, else by the
+volumes image_to_bin.py recorded in info.json; without either, by test.py's rule for a file
+without a `volume` dataset (one volume; a dynamic sequence is a volume of its own), said in a
+note line.
 """
 import os
 import sys
 
-from models import bins, evaluate
+import numpy as np
+
+from models import bins, evaluate, pre_input
 from models.errors import ArgumentParser, InputError, bool_flag, exit_on_input_error
 
 
@@ -39,12 +47,15 @@ def parse_args(argv):
                    help='needed when there is no info.json beside --label_dir')
     p.add_argument('--frames', type=int, default=None, metavar='T',
                    help='with --image_size: dynamic data of T frames per sequence')
+    p.add_argument('--data_test_dir', default='',
+                   help='the HDF5 file the bins were written from: its `volume` dataset groups '
+                   'the images for the fastMRI lines (default: the volumes in info.json)')
     p.add_argument('--csv', default='', help='default: <output_dir>/om_metrics.csv')
     bool_flag(p, 'overwrite', False, 'replace an existing CSV / summary')
     return p.parse_args(argv)
 
 
-def label_shape(a, root):
+def label_shape(a, root, info):
     if a.image_size is not None:
         if len(a.image_size) > 2 or min(a.image_size) < 1:
             raise InputError('--image_size takes one or two positive integers (H [W])')
@@ -54,18 +65,45 @@ def label_shape(a, root):
         return frames + (a.image_size[0], a.image_size[-1], 2)
     if a.frames is not None:
         raise InputError('--frames applies with --image_size (info.json gives the shapes)')
-    info = bins.read_info(root)
     if info is None:
         raise InputError('%s: no %s (written by image_to_bin.py); give --image_size H W'
                          % (root, bins.INFO))
     return tuple(info['label_shape'])
 
 
+def image_volumes(a, root, info, shape, indices):
+    """(the volume of each image index, where they come from) for FastMRIVolumes: test.py's
+    rule (pre_input.volume_ids) on --data_test_dir's file, else info.json's `volumes`, else
+    on a file without a `volume` dataset."""
+    need = indices[-1] + 1
+    if a.data_test_dir:
+        volumes, data_shape = pre_input.file_volumes(a.data_test_dir)
+        if data_shape[1:] != tuple(shape[:-1]) or data_shape[0] < need:
+            raise InputError('%s: label has shape %s; the bins hold %s images of shape %s '
+                             '(indices up to %d)' % (a.data_test_dir, data_shape,
+                                                    'sequences' if len(shape) == 4 else '2D',
+                                                    tuple(shape[:-1]), need - 1))
+        return volumes, a.data_test_dir
+    volumes = (info or {}).get('volumes')
+    if volumes is not None:
+        if not (isinstance(volumes, list) and len(volumes) >= need
+                and all(type(v) is int and v >= 0 for v in volumes)):
+            raise InputError('%s: `volumes` must list a volume number (int >= 0) for each of '
+                             'the images 0..%d' % (os.path.join(root, bins.INFO), need - 1))
+        return np.asarray(volumes, dtype=np.int64), os.path.join(root, bins.INFO)
+    print('note: no volumes (neither --data_test_dir nor `volumes` in %s): the fastMRI lines '
+          'take %s, as test.py does for a file without a `volume` dataset'
+          % (os.path.join(root, bins.INFO), 'each sequence as a volume' if len(shape) == 4
+             else 'all images as one volume'))
+    return pre_input.volume_ids(need, len(shape) == 4), None
+
+
 @exit_on_input_error
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
     root = os.path.dirname(os.path.normpath(a.label_dir))
-    shape = label_shape(a, root)
+    info = bins.read_info(root)
+    shape = label_shape(a, root, info)
     feature_dir = a.feature_dir or os.path.join(root, 'feature')
     out_dir = bins.msame_output_dir(a.output_dir)
     csv_path = a.csv or os.path.join(a.output_dir, 'om_metrics.csv')
@@ -82,6 +120,8 @@ def main(argv=None):
     if out_dir != a.output_dir:
         print('outputs: %s' % out_dir)
     what = 'sequence' if len(shape) == 4 else 'image'
+    volume_of, volumes_from = image_volumes(a, root, info, shape, indices)
+    volumes = evaluate.FastMRIVolumes(volume_of)  # fastMRI's per-volume rule, as test.py
     rows = []
     for i in indices:
         label = bins.read_bin(os.path.join(a.label_dir, '%d.bin' % i), shape)
@@ -89,11 +129,13 @@ def main(argv=None):
         pred = bins.read_bin(os.path.join(out_dir, bins.output_name(i)), shape)
         row = evaluate.image_row(i, feature, pred, label)
         rows.append(row)
+        volumes.add(i, feature, pred, label)
         print('%s %d: PSNR IN %.4f RE %.4f  SSIM IN %.4f RE %.4f  NMSE IN %.4e RE %.4e'
               % (what, i, row['psnr_in'], row['psnr_re'], row['ssim_in'], row['ssim_re'],
                  row['nmse_in'], row['nmse_re']))
     s = evaluate.summarize(rows)
-    s.update({'images': len(rows), 'shape': list(shape),
+    volumes.finish(rows, s)
+    s.update({'images': len(rows), 'shape': list(shape), 'volumes_from': volumes_from,
               'label_dir': os.path.abspath(a.label_dir), 'output_dir': os.path.abspath(out_dir)})
     evaluate.write_csv(csv_path, rows)
     evaluate.write_json(json_path, s)

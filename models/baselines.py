@@ -145,12 +145,19 @@ def summarize(rows):
     return dict((k, float(np.mean([r[k] for r in rows]))) for k in keys)
 
 
+NAMES = {'tv': 'TV', 'l1wavelet': 'L1-wavelet', 'ttv': 'temporal TV'}
+
+
+def in_summary(s):
+    """The baselines whose metrics a summary holds (psnr_<m>, ...), in a fixed order."""
+    return [m for m in sorted(RECONSTRUCT) if 'psnr_' + m in s]
+
+
 def summary_lines(s):
     """'Baseline TV: PSNR .. SSIM .. NMSE .. cPSNR ..', one line per baseline in `s`."""
-    names = {'tv': 'TV', 'l1wavelet': 'L1-wavelet', 'ttv': 'temporal TV'}
     return ['Baseline %s: PSNR %.4f SSIM %.4f NMSE %.6e cPSNR %.4f'
-            % (names[m], s['psnr_' + m], s['ssim_' + m], s['nmse_' + m], s['cpsnr_' + m])
-            for m in sorted(RECONSTRUCT) if 'psnr_' + m in s]
+            % (NAMES[m], s['psnr_' + m], s['ssim_' + m], s['nmse_' + m], s['cpsnr_' + m])
+            for m in in_summary(s)]
 
 
 def progress(done, total):

@@ -77,6 +77,35 @@ def coil_inputs(label, mask, kspace, coil_maps):
             'coil_maps': to_two_channel(coil_maps)}
 
 
+def volume_ids(n, is_dynamic, volume=None):
+    """The rule of H5Data.volumes() for n images (sequences): int64 (N,). `volume`: the file's
+    `volume` dataset (or None); it is used when it is an integer (N,) dataset, else the file
+    is one volume; dynamic data: each sequence is a volume of its own."""
+    if is_dynamic:
+        return np.arange(n, dtype=np.int64)
+    if isinstance(volume, h5py.Dataset) and volume.shape == (n,) and volume.dtype.kind in 'iu':
+        return np.asarray(volume[()], dtype=np.int64)
+    return np.zeros(n, dtype=np.int64)
+
+
+def file_volumes(path):
+    """(volume of each image as H5Data(path).volumes() gives it, the label's shape (N, ...))
+    of an HDF5 file, read without its images: for om_precision.py, whose images come from
+    .bin files."""
+    if not os.path.isfile(path):
+        raise InputError('%s: no such file' % path)
+    try:
+        with h5py.File(path, 'r') as f:
+            label = f.get('label')
+            if not isinstance(label, h5py.Dataset) or len(label.shape) not in (3, 4):
+                raise InputError('%s: no dataset `label` of shape (N, H, W) or (N, T, H, W)'
+                                 % path)
+            shape = tuple(label.shape)
+            return volume_ids(shape[0], len(shape) == 4, f.get('volume')), shape
+    except H5_ERRORS as e:
+        raise InputError('%s: not a readable HDF5 file (%s)' % (path, first_line(e)))
+
+
 LABEL_SCALES = ('image_max', 'stored')
 COIL_KEYS = ('kspace', 'coil_maps')
 
@@ -228,12 +257,7 @@ class H5Data(object):
         metrics (models.evaluate.FastMRIVolumes): the file's `volume` dataset, as
         make_h5data.py writes it; a file without one (or with one of another length) is one
         volume. Each sequence of dynamic data is a volume of its own, its frames the slices."""
-        if self.is_dynamic:
-            return np.arange(self.n, dtype=np.int64)
-        v = self.f.get('volume')
-        if isinstance(v, h5py.Dataset) and v.shape == (self.n,) and v.dtype.kind in 'iu':
-            return np.asarray(v[()], dtype=np.int64)
-        return np.zeros(self.n, dtype=np.int64)
+        return volume_ids(self.n, self.is_dynamic, self.f.get('volume'))
 
     def _describe(self):
         """The line saying what is done to this file's data ('' when it is used as stored)."""

@@ -22,7 +22,8 @@ train_<device>.log); LOGDIR may also be the log file itself. train.py calls the 
 the end of training, test.py --report writes report.html (write_report).
 
 report.html is one self-contained file (images embedded as data: URIs, no script, no server):
-the summary table (IN / RE PSNR, cPSNR when present, SSIM, NMSE, MSE), the training curves
+the summary table (IN / RE PSNR, cPSNR when present, SSIM, NMSE, MSE, and fastMRI's per-volume
+NMSE, PSNR and SSIM when present; a column per baseline of test.py --baseline), the training curves
 when the checkpoint folder holds a training log, the PSNR per frame of a dynamic model, the
 five worst and five best images by RE PSNR as labelled panels (models.plots), and the run's
 configuration (config.json and the test's settings).
@@ -36,7 +37,7 @@ import os
 import sys
 import time
 
-from models import logparse, plots, runlog
+from models import baselines, logparse, plots, runlog
 from models.errors import ArgumentParser, InputError
 
 CURVES = 'training_curves.png'
@@ -121,19 +122,58 @@ def _png_uri(draw):
     return 'data:image/png;base64,' + base64.b64encode(buf.getvalue()).decode('ascii')
 
 
+# The summary table's rows: (summary.json key, name, format (that of the `Avg ...` lines),
+# how RE is set against IN: a difference in dB, a difference, or IN / RE).
+SUMMARY_ROWS = (('psnr', 'PSNR (dB)', '%.4f', 'dB'), ('cpsnr', 'cPSNR (dB)', '%.4f', 'dB'),
+                ('ssim', 'SSIM', '%.4f', '+'), ('nmse', 'NMSE', '%.6e', '/'),
+                ('mse', 'MSE', '%.6e', '/'), ('fastmri_nmse', 'fastMRI NMSE', '%.6e', '/'),
+                ('fastmri_psnr', 'fastMRI PSNR (dB)', '%.4f', 'dB'),
+                ('fastmri_ssim', 'fastMRI SSIM', '%.4f', '+'))
+NOT_COMPUTED = '\u2013'
+
+
+def _change(kind, a, b):
+    if kind == 'dB':
+        return '%+.2f dB' % (b - a)
+    if kind == '+':
+        return '%+.4f' % (b - a)
+    return '\u00f7 %.1f' % (a / b) if b else ''
+
+
+def summary_header(s):
+    """The summary table's header: metric, IN, RE, change, then a column per baseline."""
+    return ('metric', 'IN (zero-filled)', 'RE (reconstruction)', 'change') + tuple(
+        '%s baseline' % baselines.NAMES[m] for m in baselines.in_summary(s))
+
+
 def summary_rows(s):
-    """[(metric, IN, RE, change)] as strings, from a summary (summary.json keys)."""
-    out = [('PSNR (dB)', '%.4f' % s['psnr_in'], '%.4f' % s['psnr_re'],
-            '%+.2f dB' % (s['psnr_re'] - s['psnr_in']))]
-    if 'cpsnr_in' in s:
-        out.append(('cPSNR (dB)', '%.4f' % s['cpsnr_in'], '%.4f' % s['cpsnr_re'],
-                    '%+.2f dB' % (s['cpsnr_re'] - s['cpsnr_in'])))
-    out.append(('SSIM', '%.4f' % s['ssim_in'], '%.4f' % s['ssim_re'],
-                '%+.4f' % (s['ssim_re'] - s['ssim_in'])))
-    for key, name in (('nmse', 'NMSE'), ('mse', 'MSE')):
-        out.append((name, '%.6e' % s[key + '_in'], '%.6e' % s[key + '_re'],
-                    '\u00f7 %.1f' % (s[key + '_in'] / s[key + '_re']) if s[key + '_re'] else ''))
+    """[(metric, IN, RE, change, baseline, ...)] as strings, from a summary (summary.json
+    keys): the rows of SUMMARY_ROWS that `s` has; a baseline's cell is NOT_COMPUTED where it
+    has no such metric (MSE, fastMRI's)."""
+    methods = baselines.in_summary(s)
+    out = []
+    for key, name, fmt, kind in SUMMARY_ROWS:
+        if key + '_in' not in s:
+            continue
+        a, b = s[key + '_in'], s[key + '_re']
+        out.append((name, fmt % a, fmt % b, _change(kind, a, b)) + tuple(
+            fmt % s[key + '_' + m] if key + '_' + m in s else NOT_COMPUTED for m in methods))
     return out
+
+
+def _summary_note(s, what):
+    """The paragraph under the summary table: what its numbers are means of."""
+    note = ('Means over the %s%s (models/metrics.py: magnitude images, data range of each '
+            'ground truth).' % (what, ', each sequence\'s frames averaged first'
+                                if what == 'sequences' else ''))
+    if 'fastmri_psnr_in' in s:
+        note += (' fastMRI rows: fastMRI\'s rule, per volume (%s), then the mean over volumes '
+                 '(peak and SSIM data range: the volume\'s max |gt|; 7x7 SSIM window).'
+                 % ('%d volumes' % s['volumes'] if 'volumes' in s else 'volumes'))
+    if baselines.in_summary(s):
+        note += (' Baseline columns: reconstructions without training from the same samples '
+                 '(models/baselines.py); %s where they have no such metric.' % NOT_COMPUTED)
+    return '<p>%s</p>' % html.escape(note)
 
 
 STYLE = """
@@ -220,11 +260,8 @@ def write_report(path, summary, extremes, mask_of, cfg, ckpt_dir, flags):
              % (n, what, html.escape(os.path.basename(summary['data'])), summary['psnr_in'],
                 summary['psnr_re'], summary['ssim_in'], summary['ssim_re']),
              '<h2>Summary</h2>',
-             _table(summary_rows(summary), ('metric', 'IN (zero-filled)',
-                                            'RE (reconstruction)', 'change'), ' id="summary"'),
-             '<p>Means over the %s%s (models/metrics.py: magnitude images, data range of each '
-             'ground truth).</p>' % (what, ', each sequence\'s frames averaged first'
-                                     if what == 'sequences' else '')]
+             _table(summary_rows(summary), summary_header(summary), ' id="summary"'),
+             _summary_note(summary, what)]
     parts.append('<h2>Training curves</h2>')
     parts.append(_curves_html(ckpt_dir))
     if summary.get('per_frame'):

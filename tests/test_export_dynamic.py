@@ -13,7 +13,7 @@
 # limitations under the License.
 """The export chain on the dynamic (2D+t) model: ckpt_to_pb.py freezes it with T fixed, the
 frozen graph computes what the checkpoint computes, and image_to_bin -> msame_cpu ->
-om_precision gives test.py's per-sequence metrics."""
+om_precision gives test.py's per-sequence metrics, fastMRI's per-volume lines included."""
 import json
 import os
 
@@ -102,9 +102,13 @@ def test_bin_chain_gives_test_py_metrics(dyn):
     om, text = quiet(om_precision.main, ['--label_dir', os.path.join(bdir, 'label'),
                                          '--output_dir', out])
     assert 'sequence 2: PSNR' in text
-    ref, _ = quiet(test_script.main, ['--save_ckpt_Dir', dyn['ck'], '--data_test_dir',
-                                      dyn['test'], '--output_dir', os.path.join(d, 'res')])
+    ref, ref_text = quiet(test_script.main, ['--save_ckpt_Dir', dyn['ck'], '--data_test_dir',
+                                             dyn['test'], '--output_dir', os.path.join(d, 'res')])
     assert om['images'] == ref['images'] == 3
+    # fastMRI's per-volume lines: each sequence a volume, its frames the slices
+    assert om['volumes'] == ref['volumes'] == 3
+    assert [x for x in text.splitlines() if x.startswith('Avg fastMRI ')] == \
+        [x for x in ref_text.splitlines() if x.startswith('Avg fastMRI ')] != []
     for key in ('psnr_in', 'psnr_re'):
         assert abs(om[key] - ref[key]) < 1e-3, key
     for key in ('ssim_re', 'nmse_re'):

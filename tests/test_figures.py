@@ -338,8 +338,14 @@ def test_report_is_self_contained_with_summary_extremes_and_config(tested, tiny_
     table = re.search(r'<table id="summary">(.*?)</table>', text).group(1)
     cells = re.findall(r'<t[dh][^>]*>([^<]*)</t[dh]>', table)
     saved = json.load(open(os.path.join(out, 'summary.json')))
-    for key, fmt in (('psnr', '%.4f'), ('ssim', '%.4f'), ('nmse', '%.6e'), ('mse', '%.6e')):
+    for key, fmt in (('psnr', '%.4f'), ('ssim', '%.4f'), ('nmse', '%.6e'), ('mse', '%.6e'),
+                     ('fastmri_nmse', '%.6e'), ('fastmri_psnr', '%.4f'),
+                     ('fastmri_ssim', '%.4f')):
         assert fmt % saved[key + '_in'] in cells and fmt % saved[key + '_re'] in cells
+    assert summary_cells(text)['fastMRI PSNR (dB)'] == [
+        '%.4f' % saved['fastmri_psnr_in'], '%.4f' % saved['fastmri_psnr_re'],
+        '%+.2f dB' % (saved['fastmri_psnr_re'] - saved['fastmri_psnr_in'])]
+    assert 'per volume (8 volumes)' in text
     # worst first, then best, by RE PSNR of metrics.csv
     rows = sorted(metrics_rows(out), key=lambda r: (r['psnr_re'], r['index']))
     shown = [int(i) for i in re.findall(r'<figcaption>image (\d+):', text)]
@@ -348,6 +354,58 @@ def test_report_is_self_contained_with_summary_extremes_and_config(tested, tiny_
     cfg = json.load(open(os.path.join(tiny_model[0], 'config.json')))
     assert '<td class="k">nf</td><td>%d</td>' % cfg['nf'] in text
     assert '<td class="k">--report</td><td>true</td>' in text
+
+
+def summary_cells(text):
+    """{row name: [its cells]} of report.html's summary table, the header under 'metric'."""
+    table = re.search(r'<table id="summary">(.*?)</table>', text).group(1)
+    rows = [re.findall(r'<t[dh][^>]*>([^<]*)</t[dh]>', r)
+            for r in re.findall(r'<tr>(.*?)</tr>', table)]
+    return dict((r[0], r[1:]) for r in rows)
+
+
+def test_report_summary_fastmri_rows_and_baseline_columns(tmp_path):
+    """From a summary as test.py --baseline writes it: every row with the `Avg ...` precision,
+    fastMRI's three rows, and a column per baseline ('\u2013' where a baseline has no such
+    metric)."""
+    s = {'images': 6, 'volumes': 2, 'data': '/d/x_test.hdf5', 'checkpoint': '/c/model-9',
+         'seconds_per_image': 0.01}
+    for i, key in enumerate(evaluate.KEYS + evaluate.FASTMRI_KEYS):
+        s[key + '_in'], s[key + '_re'] = 0.5 + i, 0.75 + 2 * i
+    for j, m in enumerate(('tv', 'l1wavelet')):
+        for key in ('psnr', 'ssim', 'nmse', 'cpsnr'):
+            s['%s_%s' % (key, m)] = 30.0 + j + len(key) / 7.0
+    path = report.write_report(str(tmp_path / report.REPORT), s, report.Extremes(5),
+                               lambda i: None, {'Dn': 5, 'Dc': 5, 'nf': 64},
+                               str(tmp_path), {})
+    text = open(path, encoding='utf-8').read()
+    cells = summary_cells(text)
+    assert cells['metric'] == ['IN (zero-filled)', 'RE (reconstruction)', 'change',
+                               'L1-wavelet baseline', 'TV baseline']
+    dash = report.NOT_COMPUTED
+    for key, name, fmt in (('psnr', 'PSNR (dB)', '%.4f'), ('cpsnr', 'cPSNR (dB)', '%.4f'),
+                           ('ssim', 'SSIM', '%.4f'), ('nmse', 'NMSE', '%.6e')):
+        assert cells[name] == [fmt % s[key + '_in'], fmt % s[key + '_re'], cells[name][2],
+                               fmt % s[key + '_l1wavelet'], fmt % s[key + '_tv']]
+    assert cells['MSE'][3:] == [dash, dash]
+    assert cells['fastMRI NMSE'] == ['%.6e' % s['fastmri_nmse_in'],
+                                     '%.6e' % s['fastmri_nmse_re'],
+                                     '\u00f7 %.1f' % (s['fastmri_nmse_in'] / s['fastmri_nmse_re']),
+                                     dash, dash]
+    assert cells['fastMRI PSNR (dB)'] == ['6.5000', '12.7500', '+6.25 dB', dash, dash]
+    assert cells['fastMRI SSIM'] == ['7.5000', '14.7500', '+7.2500', dash, dash]
+    assert 'per volume (2 volumes)' in text and 'Baseline columns' in text
+    # a summary without fastMRI's or the baselines' keys: the table as before
+    for key in list(s):
+        if key.startswith('fastmri_') or key.split('_')[-1] in ('tv', 'l1wavelet'):
+            del s[key]
+    text = open(report.write_report(path, s, report.Extremes(5), lambda i: None,
+                                    {'Dn': 5, 'Dc': 5, 'nf': 64}, str(tmp_path), {}),
+                encoding='utf-8').read()
+    assert list(summary_cells(text)) == ['metric', 'PSNR (dB)', 'cPSNR (dB)', 'SSIM', 'NMSE',
+                                         'MSE']
+    assert len(summary_cells(text)['metric']) == 3
+    assert 'fastMRI' not in text and 'Baseline columns' not in text
 
 
 def chromium():

@@ -12,11 +12,14 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 """The offline chain without an NPU: image_to_bin.py -> msame_cpu.py (frozen .pb) ->
-om_precision.py gives test.py's figures on the same images; bad input ends in exit code 2."""
+om_precision.py gives test.py's figures on the same images, fastMRI's per-volume lines
+included; bad input ends in exit code 2."""
 import io
 import os
+import shutil
 from contextlib import redirect_stdout
 
+import h5py
 import numpy as np
 import pytest
 
@@ -29,9 +32,22 @@ from models import bins, pre_input
 
 
 def quiet(main, argv):
+    return printed(main, argv)[0]
+
+
+def printed(main, argv):
+    """(main's result, its stdout)."""
     buf = io.StringIO()
     with redirect_stdout(buf):
-        return main(argv)
+        result = main(argv)
+    return result, buf.getvalue()
+
+
+def fastmri_lines(stdout):
+    lines = [line for line in stdout.splitlines() if line.startswith('Avg fastMRI ')]
+    assert [line.split(':')[0] for line in lines] == \
+        ['Avg fastMRI NMSE', 'Avg fastMRI PSNR', 'Avg fastMRI SSIM'], stdout
+    return lines
 
 
 @pytest.fixture(scope='module')
@@ -43,10 +59,12 @@ def chain(tiny_data, tiny_model, tmp_path_factory):
     quiet(image_to_bin.main, ['--data_test_dir', tiny_data[1], '--output_dir', binsd])
     quiet(msame_cpu.main, ['--model', pb, '--input', binsd + '/feature,' + binsd + '/mask',
                            '--output', out])
-    om = quiet(om_precision.main, ['--label_dir', binsd + '/label', '--output_dir', out])
-    ref = quiet(test_script.main, ['--save_ckpt_Dir', tiny_model[0], '--data_test_dir',
-                                   tiny_data[1], '--output_dir', str(d / 'test_results')])
-    return {'pb': pb, 'bins': binsd, 'out': out, 'om': om, 'ref': ref, 'dir': d}
+    om, om_out = printed(om_precision.main, ['--label_dir', binsd + '/label', '--output_dir', out])
+    ref, ref_out = printed(test_script.main, ['--save_ckpt_Dir', tiny_model[0], '--data_test_dir',
+                                              tiny_data[1], '--output_dir',
+                                              str(d / 'test_results')])
+    return {'pb': pb, 'bins': binsd, 'out': out, 'om': om, 'ref': ref, 'dir': d,
+            'om_out': om_out, 'ref_out': ref_out}
 
 
 def test_bins_hold_test_py_inputs(tiny_data, chain):
@@ -135,3 +153,65 @@ def test_om_precision_reads_msame_timestamped_folder(chain, tmp_path, capsys):
                                   '--output_dir', str(tmp_path / 'msame')])
     assert s['psnr_re'] == chain['om']['psnr_re']
     assert s['output_dir'] == str(sub)
+
+
+def test_fastmri_lines_equal_test_py(chain):
+    """Volumes from info.json (image_to_bin.py): tiny_data's images are a volume each."""
+    assert fastmri_lines(chain['om_out']) == fastmri_lines(chain['ref_out'])
+    assert chain['om']['volumes'] == chain['ref']['volumes'] == 8
+    assert bins.read_info(chain['bins'])['volumes'] == list(range(8))
+    with open(os.path.join(chain['out'], 'om_metrics.csv')) as f:
+        header = f.readline().strip().split(',')
+    assert {'volume', 'fastmri_nmse_in', 'fastmri_psnr_re', 'fastmri_ssim_re'} <= set(header)
+
+
+def test_fastmri_volumes_from_the_data_file_or_test_py_fallback(tiny_data, tiny_model, chain,
+                                                                 tmp_path):
+    """The same bins grouped by a data file's `volume` dataset (3 volumes), and without one
+    (--data_test_dir of a file with none, or no volume information at all): one volume, as
+    test.py takes such a file."""
+    grouped, bare = str(tmp_path / 'grouped.hdf5'), str(tmp_path / 'bare.hdf5')
+    for path in (grouped, bare):
+        shutil.copy(tiny_data[1], path)
+        with h5py.File(path, 'a') as f:
+            del f['volume']
+            if path == grouped:
+                f['volume'] = np.array([0, 0, 0, 1, 1, 2, 2, 2], np.int32)
+    labels = tmp_path / 'noinfo' / 'label'  # no info.json beside: shapes from --image_size
+    shutil.copytree(os.path.join(chain['bins'], 'label'), str(labels))
+    om_args = ['--label_dir', chain['bins'] + '/label', '--output_dir', chain['out']]
+    cases = [(grouped, 3, om_args + ['--data_test_dir', grouped]),
+             (bare, 1, om_args + ['--data_test_dir', bare]),
+             (bare, 1, ['--label_dir', str(labels), '--output_dir', chain['out'],
+                        '--feature_dir', chain['bins'] + '/feature', '--image_size', '32'])]
+    for n, (data, volumes, argv) in enumerate(cases):
+        ref, ref_out = printed(test_script.main, [
+            '--save_ckpt_Dir', tiny_model[0], '--data_test_dir', data,
+            '--output_dir', str(tmp_path / ('ref%d' % n))])
+        om, om_out = printed(om_precision.main, argv + ['--csv', str(tmp_path / ('om%d.csv' % n))])
+        assert fastmri_lines(om_out) == fastmri_lines(ref_out), data
+        assert om['volumes'] == ref['volumes'] == volumes
+        assert ('note: no volumes' in om_out) == (n == 2)
+    assert om['volumes_from'] is None
+
+
+def test_bad_volume_information(tiny_data, chain, tmp_path, capsys):
+    argv = ['--label_dir', chain['bins'] + '/label', '--output_dir', chain['out'],
+            '--csv', str(tmp_path / 'm.csv')]
+    expect_exit2(capsys, om_precision.main, argv + ['--data_test_dir', str(tmp_path / 'no.h5')],
+                 'no.h5: no such file')
+    other = str(tmp_path / 'other.hdf5')
+    with h5py.File(other, 'w') as f:
+        f['label'] = np.zeros((8, 16, 16), np.float32)
+    expect_exit2(capsys, om_precision.main, argv + ['--data_test_dir', other],
+                 'label has shape (8, 16, 16); the bins hold 2D images of shape (32, 32)')
+    root = tmp_path / 'bins'
+    shutil.copytree(chain['bins'], str(root))
+    info = bins.read_info(str(root))
+    info['volumes'] = info['volumes'][:5]
+    bins.write_info(str(root), info)
+    expect_exit2(capsys, om_precision.main,
+                 ['--label_dir', str(root / 'label'), '--output_dir', chain['out'],
+                  '--csv', str(tmp_path / 'm.csv')],
+                 "info.json: `volumes` must list a volume number (int >= 0) for each of the "
+                 "images 0..7")
