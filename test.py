@@ -24,13 +24,17 @@ truth, error maps, with each image's PSNR/SSIM) and with --report a one-page rep
 (models/report.py). For a dynamic (2D+t) model the figures are per sequence (frames averaged);
 per-frame metrics go to metrics_frames.csv and the summary, and a sequence's panel shows one
 frame, the x-t profiles and the PSNR of every frame.
+Multi-coil files: metrics are of the magnitude of the coil combination against the label; where
+the file has `rss`, also `Avg RSS ...` lines (IN, RE and the label itself against the root sum
+of squares, on the label's scale); where it records `recon_size` (fastMRI's reconSpace), every
+metric is taken on that centre crop of reconstruction and reference (docs/training.md).
 """
 import os
 import sys
 import time
 
 from models import ckpt as ckpt_mod
-from models import baselines, evaluate, flags, plots, pre_input, report
+from models import baselines, coil_baselines, evaluate, flags, plots, pre_input, report
 from models.errors import ArgumentParser, InputError, bool_flag, exit_on_input_error
 from models.tfv1 import tf_v1
 
@@ -49,8 +53,9 @@ def parse_args(argv):
     bool_flag(p, 'report', False, 'write report.html (summary, training curves, the 5 worst '
               'and 5 best images, configuration)')
     bool_flag(p, 'baseline', False, 'also reconstruct every image without training (TV and '
-              'L1-wavelet CS; dynamic: temporal TV; models/baselines.py) and add their metrics '
-              '(psnr_tv, ...) to metrics.csv and the summary')
+              'L1-wavelet CS; dynamic: temporal TV; models/baselines.py; 2-D multi-coil: '
+              'zero-filled SENSE, CG-SENSE, L1-ESPIRiT, models/coil_baselines.py) and add their '
+              'metrics (psnr_tv, psnr_cgsense, ...) to metrics.csv and the summary')
     flags.add_model_flags(p, saved=True)
     flags.add_port_noop_flags(p, 'test')
     a = p.parse_args(argv)
@@ -80,12 +85,12 @@ def load(a):
     if from_file and not os.path.isfile(os.path.join(d, ckpt_mod.META)):
         raise InputError('%s: no %s (the inference graph train.py writes)' % (d, ckpt_mod.META))
     data = pre_input.H5Data(resolve_test_file(a), cfg.label_scale)
+    if a.baseline and data.coils and data.is_dynamic:
+        raise InputError('--baseline: %s is dynamic multi-coil data; the multi-coil baselines '
+                         '(zero-filled SENSE, CG-SENSE, L1-ESPIRiT) are 2-D only' % data.path)
     if not from_file:
         cfg.image_size = list(data.shape[-2:])
     ckpt_mod.check_data(cfg, data, d)
-    if a.baseline and cfg.coils:
-        raise InputError('--baseline: the single-coil CS baselines do not apply to multi-coil '
-                         'data; models/coil_baselines.py has CG-SENSE and L1-ESPIRiT')
     ckpt_mod.check_image_size(flags.image_size(a), cfg.image_size, 'the saved model')
     if a.plot_frame is not None and not (cfg.dynamic and 0 <= a.plot_frame < cfg.frames):
         raise InputError('--plot_frame %d: %s' % (a.plot_frame, 'frames are 0..%d' % (
@@ -126,11 +131,16 @@ def run_tests(a, cfg, data, predict, out_dir):
     rows, frames = [], []
     extremes = report.Extremes(5) if a.report else None
     volumes = evaluate.FastMRIVolumes(data.volumes())  # fastMRI's per-volume rule
-    for n, item in enumerate(evaluate.reconstruct(predict, batches)):
+    size = data.recon_size  # fastMRI's reconSpace: metrics (and panels) on that centre crop
+    for n, full in enumerate(evaluate.reconstruct(predict, batches)):
+        item = evaluate.crop_item(full, size)
         rows.append(evaluate.image_row(*item))
         volumes.add(*item)
+        if data.has_rss:
+            rss = evaluate.crop(data.read_rss([item[0]])[0], size)
+            rows[-1].update(evaluate.rss_row(item[1], item[2], item[3], rss))
         if a.baseline:
-            rows[-1].update(baselines.metrics_row(item[1], mask_of(data, item[0]), item[3]))
+            rows[-1].update(baseline_row(data, full, size))
             baselines.progress(n + 1, data.n)
         item_frames = evaluate.frame_rows(*item) if cfg.dynamic else None
         if cfg.dynamic:
@@ -141,6 +151,22 @@ def run_tests(a, cfg, data, predict, out_dir):
         if extremes is not None:
             extremes.add(rows[-1], item, item_frames)
     return rows, frames, extremes, volumes
+
+
+def baseline_row(data, item, size):
+    """The baselines' columns of one uncropped test item (index, feature, pred, label): the
+    single-coil CS baselines from its zero-filled feature, or for multi-coil data
+    coil_baselines from the file's k-space, coil maps and mask; metrics on the crop `size`."""
+    i = item[0]
+    if data.coils:
+        kspace, maps = data.read_coils([i])
+        return coil_baselines.metrics_row(kspace[0], maps[0], mask_of(data, i), item[3], size)
+    return baselines.metrics_row(item[1], mask_of(data, i), item[3], size=size)
+
+
+def baseline_names(data):
+    """The baselines test.py --baseline runs on `data`: {column suffix: printed name}."""
+    return coil_baselines.NAMES if data.coils else baselines.NAMES
 
 
 def mask_of(data, i):
@@ -159,7 +185,8 @@ def write_results(a, cfg, data, rows, frames, out_dir, s):
                   % (f['frame'], f['psnr_in'], f['psnr_re'], f['ssim_in'], f['ssim_re']))
         print('per sequence (frames averaged):')
     evaluate.write_json(os.path.join(out_dir, 'summary.json'), s)
-    for line in evaluate.summary_lines(s) + (baselines.summary_lines(s) if a.baseline else []):
+    for line in evaluate.summary_lines(s) + (
+            baselines.summary_lines(s, baseline_names(data)) if a.baseline else []):
         print(line)
     print('per-%s metrics: %s%s, summary: %s%s'
           % ('sequence' if cfg.dynamic else 'image', os.path.join(out_dir, 'metrics.csv'),
@@ -182,6 +209,9 @@ def main(argv=None):
     print('restored %s (%s nf=%d%s), testing %d %s of %s'
           % (found, cfg.name, cfg.nf, ', dynamic' if cfg.dynamic else '', data.n,
              'sequences' if cfg.dynamic else 'images', data.path))
+    if data.recon_size:
+        print('metrics on the central %dx%d of every image (the file\'s recon_size)'
+              % data.recon_size)
     times = []
 
     def predict(*x):
@@ -194,8 +224,12 @@ def main(argv=None):
     sess.close()
     s = evaluate.summarize(rows)
     volumes.finish(rows, s)
+    if data.has_rss:
+        s.update(evaluate.summarize_rss(rows))
     if a.baseline:
-        s.update(baselines.summarize(rows))
+        s.update(baselines.summarize(rows, baseline_names(data)))
+    if data.recon_size:
+        s['recon_size'] = list(data.recon_size)
     s.update({'checkpoint': found, 'data': os.path.abspath(data.path), 'images': len(rows),
               'seconds_per_image': sum(times) / len(rows)})
     write_results(a, cfg, data, rows, frames, out_dir, s)

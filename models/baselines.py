@@ -36,7 +36,7 @@ depend on the data's scale (0-255 port images give the same result).
 """
 import numpy as np
 
-from models import metrics
+from models import evaluate, metrics
 
 LAM_TV = 0.03
 LAM_WAVELET = 0.0005
@@ -122,14 +122,18 @@ def from_feature(feature, mask):
     return np.fft.fft2(f, norm='ortho') * mask
 
 
-def metrics_row(feature, mask, label, methods=None):
-    """Per-image columns of the baselines of one test item, as evaluate.image_row computes the
+NAMES = {'tv': 'TV', 'l1wavelet': 'L1-wavelet', 'ttv': 'temporal TV'}
+
+
+def recon_metrics(recs, label, size=None):
+    """Per-image columns of baseline reconstructions {name: (..., H, W) complex} against
+    `label` (..., H, W, 2) two-channel or complex, as evaluate.image_row computes the
     network's: psnr_<m>, ssim_<m>, nmse_<m>, cpsnr_<m> (a sequence: frames averaged, cpsnr
-    over all frames). feature, label: (..., H, W, 2) two-channel; mask (..., H, W)."""
-    recs = reconstruct(from_feature(feature, mask), mask, methods)
-    lab = metrics._complex(label)
+    over all frames), on the centre crop `size` (H, W) when given (evaluate.crop)."""
+    lab = evaluate.crop(metrics._complex(label), size)
     row = {}
     for name, rec in sorted(recs.items()):
+        rec = evaluate.crop(rec, size)
         frames = [(lab, rec)] if rec.ndim == 2 else list(zip(lab, rec))
         per = [metrics.evaluate(g, r) for g, r in frames]
         for key in ('psnr', 'ssim', 'nmse'):
@@ -138,26 +142,31 @@ def metrics_row(feature, mask, label, methods=None):
     return row
 
 
-def summarize(rows):
-    """Means over images of every baseline column (psnr_tv, ...) the rows have."""
-    keys = sorted(k for k in rows[0] if k.split('_')[-1] in RECONSTRUCT and
+def metrics_row(feature, mask, label, methods=None, size=None):
+    """recon_metrics of the single-coil baselines of one test item, reconstructed from its
+    zero-filled feature (..., H, W, 2) and mask (..., H, W)."""
+    return recon_metrics(reconstruct(from_feature(feature, mask), mask, methods), label, size)
+
+
+def summarize(rows, names=NAMES):
+    """Means over images of every baseline column (psnr_tv, ...) the rows have, for the
+    baselines of `names` (NAMES; models/coil_baselines.py has the multi-coil ones)."""
+    keys = sorted(k for k in rows[0] if k.split('_', 1)[-1] in names and
                   k.split('_')[0] in ('psnr', 'ssim', 'nmse', 'cpsnr'))
     return dict((k, float(np.mean([r[k] for r in rows]))) for k in keys)
 
 
-NAMES = {'tv': 'TV', 'l1wavelet': 'L1-wavelet', 'ttv': 'temporal TV'}
+def in_summary(s, names=NAMES):
+    """The baselines of `names` whose metrics a summary holds (psnr_<m>, ...), in key order."""
+    return [m for m in sorted(names) if 'psnr_' + m in s]
 
 
-def in_summary(s):
-    """The baselines whose metrics a summary holds (psnr_<m>, ...), in a fixed order."""
-    return [m for m in sorted(RECONSTRUCT) if 'psnr_' + m in s]
-
-
-def summary_lines(s):
-    """'Baseline TV: PSNR .. SSIM .. NMSE .. cPSNR ..', one line per baseline in `s`."""
+def summary_lines(s, names=NAMES):
+    """'Baseline TV: PSNR .. SSIM .. NMSE .. cPSNR ..', one line per baseline of `names` in
+    `s`, in the order of their keys."""
     return ['Baseline %s: PSNR %.4f SSIM %.4f NMSE %.6e cPSNR %.4f'
-            % (NAMES[m], s['psnr_' + m], s['ssim_' + m], s['nmse_' + m], s['cpsnr_' + m])
-            for m in in_summary(s)]
+            % (names[m], s['psnr_' + m], s['ssim_' + m], s['nmse_' + m], s['cpsnr_' + m])
+            for m in in_summary(s, names)]
 
 
 def progress(done, total):

@@ -16,9 +16,16 @@ files and masks: the zero-filled SENSE combination, CG-SENSE and L1-wavelet ESPI
 
 Arrays as in models/data/coils.py: k-space (..., C, H, W) complex, uncentred and orthonormal,
 maps (..., C, H, W), masks (..., H, W) 0/1; images (..., H, W) complex64.
+
+`test.py --baseline` on a 2-D multi-coil file runs all three (`metrics_row`) with the file's
+fully sampled k-space, coil maps and mask (the network's samples) and reports them with the
+single-coil baselines' helpers (models/baselines.py: recon_metrics, summarize, summary_lines
+with NAMES below): columns psnr_<m>, ssim_<m>, nmse_<m>, cpsnr_<m> for m in zfsense, cgsense,
+l1espirit.
 """
 import numpy as np
 
+from models import baselines
 from models.data.coils import sense_adjoint, sense_forward
 from models.errors import InputError
 
@@ -74,3 +81,20 @@ def l1_espirit(kspace, maps, mask, lamda=1e-3, iters=50):
         out.append(L1WaveletRecon(y, si, lamda, weights=np.fft.fftshift(mi), max_iter=iters,
                                   show_pbar=False).run())
     return np.asarray(out).reshape(lead + kspace.shape[-2:]).astype(np.complex64)
+
+
+NAMES = {'zfsense': 'zero-filled SENSE', 'cgsense': 'CG-SENSE', 'l1espirit': 'L1-ESPIRiT'}
+RECONSTRUCT = {'zfsense': zero_filled, 'cgsense': cg_sense, 'l1espirit': l1_espirit}
+
+
+def reconstruct(kspace, maps, mask, methods=None):
+    """Every baseline (default: all of NAMES) of k-space (C, H, W) with its maps and mask
+    (H, W): {name: (H, W) complex64}."""
+    return dict((m, RECONSTRUCT[m](kspace, maps, mask)) for m in (methods or sorted(NAMES)))
+
+
+def metrics_row(kspace, maps, mask, label, size=None, methods=None):
+    """Per-image columns (models.baselines.recon_metrics) of the baselines of one test image:
+    k-space and maps (C, H, W), mask (H, W), label (H, W, 2) or complex, centre-cropped to
+    `size` (H, W) when given."""
+    return baselines.recon_metrics(reconstruct(kspace, maps, mask, methods), label, size)

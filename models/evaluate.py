@@ -20,6 +20,7 @@ import json
 import numpy as np
 
 from models import metrics
+from models.data.acquired import centre_crop
 
 KEYS = ('psnr', 'ssim', 'mse', 'nmse', 'cpsnr')
 
@@ -56,6 +57,49 @@ def image_row(index, feature, pred, label):
     return row
 
 
+def crop(x, size, channels=False):
+    """x (..., H, W), or two-channel (..., H, W, 2) when `channels`, centre-cropped to size
+    (h, w) as fastMRI's center_crop (start (n - h) // 2); an axis not larger than the size is
+    kept whole, and size None keeps x."""
+    if size is None:
+        return x
+    axes = (-3, -2) if channels else (-2, -1)
+    for axis, n in zip(axes, size):
+        x = centre_crop(x, n, x.ndim + axis)
+    return x
+
+
+def crop_item(item, size):
+    """(index, feature, pred, label) with the two-channel images centre-cropped to `size`
+    (the file's recon_size; None: unchanged): what the metrics are taken on."""
+    return (item[0],) + tuple(crop(x, size, channels=True) for x in item[1:])
+
+
+RSS_KEYS = ('psnr', 'ssim', 'mse', 'nmse')
+RSS_TAGS = ('in', 're', 'label')
+
+
+def rss_row(feature, pred, label, rss):
+    """Metrics of the magnitudes of IN (zero-filled), RE and the label (the fully sampled coil
+    combination: what a perfect reconstruction scores) against the RSS reference (H, W), or
+    (T, H, W) with the frames averaged: rss_<key>_<in|re|label> (RSS_KEYS; no cPSNR,
+    the RSS has no phase). All four arrays on one scale and crop (test.py)."""
+    frames = ([(feature, pred, label, rss)] if label.ndim == 3 else
+              list(zip(feature, pred, label, rss)))
+    row = {}
+    for j, tag in enumerate(RSS_TAGS):
+        for key in RSS_KEYS:
+            fn = getattr(metrics, key)
+            row['rss_%s_%s' % (key, tag)] = float(np.mean([fn(f[3], f[j]) for f in frames]))
+    return row
+
+
+def summarize_rss(rows):
+    """Means over images of the rss_* columns (rss_row)."""
+    return dict(('rss_%s_%s' % (k, t), float(np.mean([r['rss_%s_%s' % (k, t)] for r in rows])))
+                for k in RSS_KEYS for t in RSS_TAGS)
+
+
 def frame_rows(index, feature, pred, label):
     """Per-frame metrics of one sequence (T, H, W, 2): a row per frame with 'index', 'frame'."""
     rows = []
@@ -90,7 +134,8 @@ def summary_lines(s):
     """The lines test.py prints and the launchers parse; cPSNR is the reference code's complex
     PSNR (metrics.complex_psnr), the one to compare with the papers' tables; the fastMRI lines
     (only when `s` has them, see FastMRIVolumes) are fastMRI's per-volume rule, the one to
-    compare with fastMRI's tables."""
+    compare with fastMRI's tables; the RSS lines (multi-coil files with `rss`, rss_row) are
+    IN, RE and the label itself against the root-sum-of-squares reference."""
     lines = ['Avg PSNR: IN %.4f RE %.4f' % (s['psnr_in'], s['psnr_re']),
              'Avg SSIM: IN %.4f RE %.4f' % (s['ssim_in'], s['ssim_re']),
              'Avg MSE: IN %.6e RE %.6e' % (s['mse_in'], s['mse_re']),
@@ -103,6 +148,11 @@ def summary_lines(s):
                                                          s['fastmri_psnr_re']),
                   'Avg fastMRI SSIM: IN %.4f RE %.4f' % (s['fastmri_ssim_in'],
                                                          s['fastmri_ssim_re'])]
+    if 'rss_psnr_re' in s:
+        for key, name, fmt in (('psnr', 'PSNR', '%.4f'), ('ssim', 'SSIM', '%.4f'),
+                               ('mse', 'MSE', '%.6e'), ('nmse', 'NMSE', '%.6e')):
+            lines.append(('Avg RSS %s: IN %s RE %s (label %s)' % (name, fmt, fmt, fmt))
+                         % tuple(s['rss_%s_%s' % (key, t)] for t in RSS_TAGS))
     return lines
 
 

@@ -26,8 +26,11 @@ Network inputs: feature (B, H, W, 2) float32 = zero-filled image ifft2(fft2(labe
 Multi-coil files (datasets `kspace` and `coil_maps` (N[, T], C, H, W) complex64, docs/data.md)
 add kspace = the acquired k-space k * mask and coil_maps, (B[, T], C, H, W, 2) float32 each;
 feature is then the zero-filled coil combination sum_c conj(S_c) ifft2(k_c mask), and label
-the file's (the fully sampled coil combination). Nothing is held in memory
-beyond the batches in flight: memory does not grow with the file's size.
+the file's (the fully sampled coil combination). Their optional `rss` (N[, T], H, W) float32,
+the root sum of squares of the fully sampled coil images on the label's scale, is read by
+read_rss() (test.py's RSS metrics). A file attribute `recon_size` (H, W) (fastMRI's reconSpace,
+recorded at conversion) is `recon_size`: the centre crop metrics are taken on. Nothing is held
+in memory beyond the batches in flight: memory does not grow with the file's size.
 """
 import os
 import queue
@@ -122,7 +125,8 @@ class H5Data(object):
     Masks found centred (models.masks.LayoutEvidence) are returned ifftshift-ed (uncentred).
     `note` is the line printed at open saying what was done ('' when nothing was).
     `coils` is C for a multi-coil file (datasets kspace and coil_maps), else 0; read_coils()
-    reads them.
+    reads them; `has_rss` says whether it has the optional `rss`, which read_rss() reads.
+    `recon_size` is the file attribute recon_size as (H, W), or None.
 
     Args:
       path: the HDF5 file: `label` (N, H, W) or (N, T, H, W) and `mask` of the same shape or
@@ -130,7 +134,8 @@ class H5Data(object):
       label_scale: one of LABEL_SCALES (above).
     Attributes:
       n: the number of images (sequences); shape: (H, W) or (T, H, W); is_dynamic; coils;
-      attrs: the file's attributes (mask_type, acc, sample_n, ... as make_h5data.py writes).
+      has_rss; recon_size; attrs: the file's attributes (mask_type, acc, sample_n, ... as
+      make_h5data.py writes).
     Raises:
       InputError: a missing file or key, a wrong shape or dtype, NaN/Inf, a mask not 0/1.
     """
@@ -184,6 +189,7 @@ class H5Data(object):
         self.shared_mask = mshape == lshape[1:]
         self.integer_labels = self.label.dtype.kind in 'iu'
         self.attrs = dict(self.f.attrs)
+        self.recon_size = self._recon_size()
         self._open_coils()
         self._scan()
         self.note = self._describe()
@@ -194,7 +200,7 @@ class H5Data(object):
         """Find and check the multi-coil datasets (both or neither); self.coils = C or 0."""
         path, lshape = self.path, self.label.shape
         present = [k for k in COIL_KEYS if k in self.f]
-        self.coils = 0
+        self.coils, self.rss = 0, None
         if not present:
             return
         if len(present) == 1:
@@ -216,6 +222,33 @@ class H5Data(object):
                              % (path, s.shape, k.shape))
         self.kspace, self.coil_maps = k, s
         self.coils = k.shape[-3]
+        self._open_rss()
+
+    def _open_rss(self):
+        """The optional `rss` of a multi-coil file: real, the label's shape."""
+        if 'rss' not in self.f:
+            return
+        r, lshape = self.f['rss'], self.label.shape
+        if not isinstance(r, h5py.Dataset) or r.dtype.kind != 'f' or r.shape != lshape:
+            raise InputError('%s: rss must be a real (float) dataset of the label\'s shape %s, '
+                             'got %s' % (self.path, lshape, '%s %s' % (r.dtype, r.shape)
+                                         if isinstance(r, h5py.Dataset) else 'a group'))
+        self.rss = r
+
+    @property
+    def has_rss(self):
+        return self.rss is not None
+
+    def _recon_size(self):
+        """The attribute recon_size as (H, W) of positive ints, or None when absent."""
+        size = self.attrs.get('recon_size')
+        if size is None:
+            return None
+        v = np.asarray(size).ravel()
+        if v.size != 2 or v.dtype.kind not in 'iuf' or np.any(v < 1) or np.any(v != np.round(v)):
+            raise InputError('%s: attribute recon_size is %r; expected (H, W), two positive '
+                             'integers (the centre crop of the metrics)' % (self.path, size))
+        return int(v[0]), int(v[1])
 
     def _scan_coils(self):
         """Multi-coil files: k-space finite and each image's maps not all zero, read in
@@ -237,20 +270,44 @@ class H5Data(object):
             if empty.any():
                 raise InputError('%s: the coil maps of image %d are all zero'
                                  % (self.path, start + np.flatnonzero(empty)[0]))
+            if self.has_rss:
+                self._check_rss(start, chunk)
 
-    def read_coils(self, idx):
-        """Multi-coil files: images `idx` (any order) -> (kspace, coil_maps) complex64
-        (B[, T], C, H, W), fully sampled k-space as stored."""
+    def _check_rss(self, start, chunk):
+        try:
+            r = np.asarray(self.rss[start:start + chunk])
+        except H5_ERRORS as e:
+            raise InputError('%s: cannot read the rss of images %d..%d (%s)'
+                             % (self.path, start, start + chunk - 1, first_line(e)))
+        bad = ~(np.isfinite(r) & (r >= 0)).reshape(len(r), -1).all(axis=1)
+        if bad.any():
+            raise InputError('%s: rss of image %d is negative, NaN or Inf'
+                             % (self.path, start + np.flatnonzero(bad)[0]))
+
+    def _take(self, datasets, idx, what):
+        """Rows `idx` (any order) of each of `datasets`, read in sorted order, as arrays in
+        idx's order."""
         idx = np.asarray(idx, dtype=np.int64)
         order = np.argsort(idx)
         inverse = np.empty_like(order)
         inverse[order] = np.arange(len(order))
         try:
-            k, s = (np.asarray(ds[idx[order]])[inverse] for ds in (self.kspace, self.coil_maps))
+            return [np.asarray(ds[idx[order]])[inverse] for ds in datasets]
         except H5_ERRORS as e:
-            raise InputError('%s: cannot read the coil data of images %s (%s)'
-                             % (self.path, idx[:4].tolist(), first_line(e)))
+            raise InputError('%s: cannot read the %s of images %s (%s)'
+                             % (self.path, what, idx[:4].tolist(), first_line(e)))
+
+    def read_coils(self, idx):
+        """Multi-coil files: images `idx` (any order) -> (kspace, coil_maps) complex64
+        (B[, T], C, H, W), fully sampled k-space as stored."""
+        k, s = self._take((self.kspace, self.coil_maps), idx, 'coil data')
         return k.astype(np.complex64), s.astype(np.complex64)
+
+    def read_rss(self, idx):
+        """Multi-coil files with `rss`: images `idx` (any order) -> (B[, T], H, W) float32, on
+        the label's scale as stored (make_h5data.py computes it from the k-space divided by
+        the label's scale, docs/data.md): nothing is rescaled."""
+        return self._take((self.rss,), idx, 'rss')[0].astype(np.float32)
 
     def volumes(self):
         """The volume (source file) of each image, int64 (N,), for fastMRI's per-volume

@@ -37,7 +37,7 @@ import os
 import sys
 import time
 
-from models import baselines, logparse, plots, runlog
+from models import baselines, coil_baselines, logparse, plots, runlog
 from models.errors import ArgumentParser, InputError
 
 CURVES = 'training_curves.png'
@@ -140,17 +140,21 @@ def _change(kind, a, b):
     return '\u00f7 %.1f' % (a / b) if b else ''
 
 
+# single-coil (TV, L1-wavelet, temporal TV) and multi-coil (SENSE, CG-SENSE, L1-ESPIRiT)
+BASELINE_NAMES = dict(baselines.NAMES, **coil_baselines.NAMES)
+
+
 def summary_header(s):
     """The summary table's header: metric, IN, RE, change, then a column per baseline."""
     return ('metric', 'IN (zero-filled)', 'RE (reconstruction)', 'change') + tuple(
-        '%s baseline' % baselines.NAMES[m] for m in baselines.in_summary(s))
+        '%s baseline' % BASELINE_NAMES[m] for m in baselines.in_summary(s, BASELINE_NAMES))
 
 
 def summary_rows(s):
     """[(metric, IN, RE, change, baseline, ...)] as strings, from a summary (summary.json
     keys): the rows of SUMMARY_ROWS that `s` has; a baseline's cell is NOT_COMPUTED where it
     has no such metric (MSE, fastMRI's)."""
-    methods = baselines.in_summary(s)
+    methods = baselines.in_summary(s, BASELINE_NAMES)
     out = []
     for key, name, fmt, kind in SUMMARY_ROWS:
         if key + '_in' not in s:
@@ -170,9 +174,10 @@ def _summary_note(s, what):
         note += (' fastMRI rows: fastMRI\'s rule, per volume (%s), then the mean over volumes '
                  '(peak and SSIM data range: the volume\'s max |gt|; 7x7 SSIM window).'
                  % ('%d volumes' % s['volumes'] if 'volumes' in s else 'volumes'))
-    if baselines.in_summary(s):
+    if baselines.in_summary(s, BASELINE_NAMES):
         note += (' Baseline columns: reconstructions without training from the same samples '
-                 '(models/baselines.py); %s where they have no such metric.' % NOT_COMPUTED)
+                 '(models/baselines.py, models/coil_baselines.py); %s where they have no such '
+                 'metric.' % NOT_COMPUTED)
     return '<p>%s</p>' % html.escape(note)
 
 
