@@ -135,12 +135,13 @@ def run_tests(a, cfg, data, predict, out_dir):
     for n, full in enumerate(evaluate.reconstruct(predict, batches)):
         item = evaluate.crop_item(full, size)
         rows.append(evaluate.image_row(*item))
-        volumes.add(*item)
+        recs = baseline_recs(data, full) if a.baseline else {}
+        volumes.add(*item, extra=dict((m, evaluate.crop(r, size)) for m, r in recs.items()))
         if data.has_rss:
             rss = evaluate.crop(data.read_rss([item[0]])[0], size)
             rows[-1].update(evaluate.rss_row(item[1], item[2], item[3], rss))
         if a.baseline:
-            rows[-1].update(baseline_row(data, full, size))
+            rows[-1].update(baselines.recon_metrics(recs, full[3], size))
             baselines.progress(n + 1, data.n)
         item_frames = evaluate.frame_rows(*item) if cfg.dynamic else None
         if cfg.dynamic:
@@ -153,15 +154,16 @@ def run_tests(a, cfg, data, predict, out_dir):
     return rows, frames, extremes, volumes
 
 
-def baseline_row(data, item, size):
-    """The baselines' columns of one uncropped test item (index, feature, pred, label): the
-    single-coil CS baselines from its zero-filled feature, or for multi-coil data
-    coil_baselines from the file's k-space, coil maps and mask; metrics on the crop `size`."""
+def baseline_recs(data, item):
+    """The baselines' reconstructions {name: complex image} of one uncropped test item (index,
+    feature, pred, label): the single-coil CS baselines from its zero-filled feature, or for
+    multi-coil data coil_baselines from the file's k-space, coil maps and mask."""
     i = item[0]
     if data.coils:
         kspace, maps = data.read_coils([i])
-        return coil_baselines.metrics_row(kspace[0], maps[0], mask_of(data, i), item[3], size)
-    return baselines.metrics_row(item[1], mask_of(data, i), item[3], size=size)
+        return coil_baselines.reconstruct(kspace[0], maps[0], mask_of(data, i))
+    return baselines.reconstruct(baselines.from_feature(item[1], mask_of(data, i)),
+                                 mask_of(data, i))
 
 
 def baseline_names(data):

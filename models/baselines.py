@@ -162,11 +162,20 @@ def in_summary(s, names=NAMES):
 
 
 def summary_lines(s, names=NAMES):
-    """'Baseline TV: PSNR .. SSIM .. NMSE .. cPSNR ..', one line per baseline of `names` in
-    `s`, in the order of their keys."""
-    return ['Baseline %s: PSNR %.4f SSIM %.4f NMSE %.6e cPSNR %.4f'
-            % (names[m], s['psnr_' + m], s['ssim_' + m], s['nmse_' + m], s['cpsnr_' + m])
-            for m in in_summary(s, names)]
+    """'Baseline TV: PSNR .. SSIM .. NMSE .. cPSNR .. [fastMRI NMSE .. PSNR .. SSIM ..]', one
+    line per baseline of `names` in `s`, in the order of their keys."""
+    return ['Baseline %s: PSNR %.4f SSIM %.4f NMSE %.6e cPSNR %.4f%s'
+            % (names[m], s['psnr_' + m], s['ssim_' + m], s['nmse_' + m], s['cpsnr_' + m],
+               fastmri_part(s, m)) for m in in_summary(s, names)]
+
+
+def fastmri_part(s, m):
+    """' fastMRI NMSE .. PSNR .. SSIM ..' of baseline `m` (fastMRI's per-volume rule, as the
+    network's `Avg fastMRI` lines), or '' where the summary has none."""
+    if 'fastmri_psnr_' + m not in s:
+        return ''
+    return ' fastMRI NMSE %.6e PSNR %.4f SSIM %.4f' % (
+        s['fastmri_nmse_' + m], s['fastmri_psnr_' + m], s['fastmri_ssim_' + m])
 
 
 def progress(done, total):

@@ -174,20 +174,27 @@ class FastMRIVolumes(object):
         self.held = {}
         self.results = {}
 
-    def add(self, index, feature, pred, label):
-        """One image (H, W, 2) or sequence (T, H, W, 2, its frames the slices) of `index`."""
+    def add(self, index, feature, pred, label, extra=None):
+        """One image (H, W, 2) or sequence (T, H, W, 2, its frames the slices) of `index`;
+        `extra`: more reconstructions of it by tag ({'tv': (..., H, W) complex}, the baselines),
+        evaluated by the same rule as RE."""
         v = int(self.volume_of[index])
-        frames = [(feature, pred, label)] if label.ndim == 3 else list(zip(feature, pred, label))
+        recs = dict(extra or {}, gt=label, **{'in': feature, 're': pred})
+        recs = dict((tag, metrics.magnitude(x).astype(np.float32)) for tag, x in recs.items())
         held = self.held.setdefault(v, [])
-        held.extend(tuple(metrics.magnitude(x).astype(np.float32) for x in f) for f in frames)
+        held.extend([dict((tag, x) for tag, x in recs.items())] if label.ndim == 3 else
+                     [dict((tag, x[t]) for tag, x in recs.items())
+                      for t in range(label.shape[0])])
         self.left[v] -= 1
         if self.left[v] == 0:
             self._reduce(v)
 
     def _reduce(self, v):
-        zf, re, gt = (np.stack(x) for x in zip(*self.held.pop(v)))
+        frames = self.held.pop(v)
+        gt = np.stack([f['gt'] for f in frames])
         row = {}
-        for tag, rec in (('in', zf), ('re', re)):
+        for tag in sorted(set(frames[0]) - {'gt'}):
+            rec = np.stack([f[tag] for f in frames])
             for key, val in metrics.volume_metrics(gt, rec).items():
                 row['fastmri_%s_%s' % (key, tag)] = val
         self.results[v] = row
@@ -202,10 +209,8 @@ class FastMRIVolumes(object):
             v = int(self.volume_of[r['index']])
             r['volume'] = v
             r.update(self.results[v])
-        for k in FASTMRI_KEYS:
-            for t in ('in', 're'):
-                key = '%s_%s' % (k, t)
-                summary[key] = float(np.mean([res[key] for res in self.results.values()]))
+        for key in sorted(set().union(*self.results.values())):
+            summary[key] = float(np.mean([res[key] for res in self.results.values()]))
         summary['volumes'] = len(self.results)
 
 

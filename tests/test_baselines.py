@@ -85,3 +85,22 @@ def test_test_script_baseline_and_fastmri_columns(tiny_model, tiny_data, tmp_pat
     header = open(str(tmp_path / 'metrics.csv')).readline().strip().split(',')
     assert {'psnr_tv', 'ssim_l1wavelet', 'volume', 'fastmri_ssim_re'} <= set(header)
     assert s['volumes'] == 8  # tiny_data: every synthetic image is a volume of its own
+    # the baselines by fastMRI's rule too: summary, printed line and, by hand, image 0's volume
+    assert 'Baseline TV: PSNR %.4f SSIM %.4f NMSE %.6e cPSNR %.4f fastMRI NMSE %.6e PSNR %.4f' % (
+        s['psnr_tv'], s['ssim_tv'], s['nmse_tv'], s['cpsnr_tv'], s['fastmri_nmse_tv'],
+        s['fastmri_psnr_tv']) in printed
+    import csv
+    from models.pre_input import H5Data
+    row = next(csv.DictReader(open(str(tmp_path / 'metrics.csv'))))
+    data = H5Data(tiny_data[1])
+    label, mask = data.read([int(row['index'])])
+    data.close()
+    k0 = np.fft.fft2(label[0], norm='ortho') * mask[0]  # test.py's k0, from the same samples
+    rec = baselines.reconstruct(k0, mask[0])['tv']
+    want = metrics.volume_metrics(np.abs(label[0])[None], np.abs(rec)[None])
+    # TV iterates: float32 rounding of its input (test.py's k0 comes from the zero-filled
+    # float32 feature) moves the result in the 4th digit
+    for key, tol in (('nmse', 1e-2), ('psnr', 1e-3), ('ssim', 1e-3)):
+        assert float(row['fastmri_%s_tv' % key]) == pytest.approx(want[key], rel=tol)
+    assert np.mean([float(r['fastmri_ssim_tv']) for r in csv.DictReader(
+        open(str(tmp_path / 'metrics.csv')))]) == pytest.approx(s['fastmri_ssim_tv'])
