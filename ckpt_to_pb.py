@@ -21,7 +21,9 @@ Rebuilds the inference graph from config.json with the input shapes fixed (ATC n
 shapes): `feature` (batch, H, W, 2) float32, `mask` (batch, H, W) float32 -> `predTst`
 (batch, H, W, 2). H, W default to the training size. A dynamic (2D+t) model gets `feature`
 (batch, T, H, W, 2), `mask` (batch, T, H, W) -> `predTst` (batch, T, H, W, 2), T = the
-training data's frame count (config.json `frames`). Prints the ATC and msame commands for it.
+training data's frame count (config.json `frames`). A multi-coil model (config.json `coils` C)
+adds `kspace` and `coil_maps` (batch[, T], C, H, W, 2) float32 after `mask`, in that order
+(models.model_tf.graph_inputs). Prints the ATC and msame commands for it.
 A folder of the Ascend port's own checkpoints (no config.json) is frozen with --preset port,
 --image_size and, if it is not D11-C5, --Dn/--Dc.
 """
@@ -91,6 +93,11 @@ def print_commands(a, cfg, export, ins, h, w):
         # (5-D feature, 4-D mask) has not been tried on a CANN install here.
         print('note: dynamic model, T=%d frames fixed in the graph; ATC may need '
               '--input_format=NDHWC for the 5-D input (not verified)' % cfg.frames)
+    if cfg.coils:
+        # image_to_bin.py writes the four folders under these names, in this order.
+        print('note: multi-coil model (%d coils): 4 inputs in this order, kspace and coil_maps '
+              '%d-D (batch%s, C, H, W, 2); ATC conversion of this graph not verified'
+              % (cfg.coils, 6 if cfg.dynamic else 5, ', T' if cfg.dynamic else ''))
     if a.batch > 1:
         print('note: with --batch %d each msame input file must hold %d images; image_to_bin.py '
               'writes one image per file' % (a.batch, a.batch))

@@ -20,6 +20,11 @@ float32 and bins/label/{i}.bin (H, W, 2) float32, i = image index in the file, c
 as test.py computes its inputs (models.pre_input), plus bins/info.json with the shapes and the
 volume of each image (for om_precision.py's fastMRI lines, as test.py groups them).
 Dynamic (2D+t) data: one file per sequence, feature/label (T, H, W, 2) and mask (T, H, W).
+Multi-coil data (datasets kspace and coil_maps, C coils) also gets bins/kspace/{i}.bin, the
+acquired k-space k * mask of every coil, and bins/coil_maps/{i}.bin, (C, H, W, 2) float32 each
+(dynamic: (T, C, H, W, 2)), and feature is the zero-filled coil combination, as test.py feeds
+them. info.json lists the input folders in the frozen graph's input order (`inputs`: feature,
+mask[, kspace, coil_maps]), the order of msame's --input and of ckpt_to_pb.py's ATC line.
 """
 import os
 import sys
@@ -43,36 +48,56 @@ def parse_args(argv):
     return a
 
 
-@exit_on_input_error
-def main(argv=None):
-    a = parse_args(sys.argv[1:] if argv is None else argv)
-    if not a.data_test_dir:
-        raise InputError('no test data: give --data_test_dir FILE')
-    data = pre_input.H5Data(a.data_test_dir, presets.PRESETS[a.preset]['label_scale'])
-    bins.prepare_dir(a.output_dir, a.overwrite)
-    for sub in bins.FOLDERS:
-        bins.prepare_dir(os.path.join(a.output_dir, sub), True)
-    n = data.n if a.count is None else min(a.count, data.n)
+def shapes(data):
+    """{folder: the shape of one of its files} for `data` (an H5Data)."""
+    out = {'feature': list(data.shape) + [2], 'mask': list(data.shape),
+           'label': list(data.shape) + [2]}
+    if data.coils:
+        coil_shape = list(data.shape[:-2]) + [data.coils] + list(data.shape[-2:]) + [2]
+        out.update((k, coil_shape) for k in bins.COIL_INPUTS)
+    return out
+
+
+def write_all(data, n, output_dir, subs):
+    """Write items 0..n-1 of `data` as test.py's inputs: one file per item and folder."""
     batches = pre_input.Batches(data, 16, shuffle=False, drop_remainder=False)
     done = 0
     for batch in batches.epoch():
         for j, i in enumerate(batch['index']):
             if i >= n:
                 continue
-            for sub in bins.FOLDERS:
-                bins.write_bin(os.path.join(a.output_dir, sub, '%d.bin' % i), batch[sub][j])
+            for sub in subs:
+                bins.write_bin(os.path.join(output_dir, sub, '%d.bin' % i), batch[sub][j])
             done += 1
         if done == n:
             break
-    info = {'source': os.path.abspath(data.path), 'count': n,
-            'feature_shape': list(data.shape) + [2], 'mask_shape': list(data.shape),
-            'label_shape': list(data.shape) + [2], 'dtype': 'float32 little-endian, no header',
-            'volumes': data.volumes()[:n].tolist()}
+
+
+@exit_on_input_error
+def main(argv=None):
+    a = parse_args(sys.argv[1:] if argv is None else argv)
+    if not a.data_test_dir:
+        raise InputError('no test data: give --data_test_dir FILE')
+    data = pre_input.H5Data(a.data_test_dir, presets.PRESETS[a.preset]['label_scale'])
+    if data.coils and presets.PRESETS[a.preset]['net'] == 'port':
+        raise InputError('%s: multi-coil data (%d coils); the port\'s network (--preset %s) '
+                         'is single-coil' % (data.path, data.coils, a.preset))
+    subs = bins.folders(data.coils)
+    bins.prepare_dir(a.output_dir, a.overwrite)
+    for sub in subs:
+        bins.prepare_dir(os.path.join(a.output_dir, sub), True)
+    n = data.n if a.count is None else min(a.count, data.n)
+    write_all(data, n, a.output_dir, subs)
+    info = {'source': os.path.abspath(data.path), 'count': n, 'coils': data.coils,
+            'inputs': list(bins.input_folders(data.coils)),
+            'volumes': data.volumes()[:n].tolist(), 'dtype': 'float32 little-endian, no header'}
+    info.update(('%s_shape' % k, v) for k, v in shapes(data).items())
     bins.write_info(a.output_dir, info)
-    print('wrote %d %s of %s to %s/{%s}/{i}.bin (feature %s, mask %s, label %s float32)'
+    print('wrote %d %s of %s to %s/{%s}/{i}.bin (%s float32)'
           % (n, 'sequences' if len(data.shape) == 3 else 'images', data.path, a.output_dir,
-             ','.join(bins.FOLDERS), tuple(info['feature_shape']),
-             tuple(info['mask_shape']), tuple(info['label_shape'])))
+             ','.join(subs), ', '.join('%s %s' % (k, tuple(info[k + '_shape'])) for k in subs)))
+    print('msame --input (graph input order): %s'
+          % ','.join(os.path.join(a.output_dir, k) for k in info['inputs']))
     return info
 
 

@@ -19,7 +19,10 @@ Stands in for `msame --model cascade_om.om --input ... --output ... --outfmt BIN
 no NPU, so the offline chain (image_to_bin -> inference -> om_precision) can be checked end to
 end. As msame does: one folder per graph input, in the graph's input order (printed), files
 matched by name; output k of `<stem>.bin` is written as `<stem>_output_<k>.bin` (raw float32).
-Unlike msame, outputs go straight into --output, not a time-stamped sub-folder.
+Unlike msame, outputs go straight into --output, not a time-stamped sub-folder. A multi-coil
+graph has four inputs, feature, mask, kspace, coil_maps (image_to_bin.py's folders of those
+names, in that order); a folder named after one graph input but given in another's place (say
+kspace and coil_maps swapped: same shape, wrong result) is refused, which msame would not do.
 """
 import os
 import sys
@@ -55,6 +58,18 @@ def stems(folder):
     return sorted(names, key=lambda s: (0, int(s), s) if s.isdigit() else (1, 0, s))
 
 
+def check_order(folders, inputs):
+    """A folder whose name is that of a graph input other than the one it is given for is an
+    InputError: the folders must be in the graph's input order."""
+    names = [t.name for t in inputs]
+    for k, (f, t) in enumerate(zip(folders, inputs)):
+        base = os.path.basename(os.path.normpath(f))
+        if base in names and base != t.name:
+            raise InputError('--input: folder %d (%s) is named after graph input %s but is given '
+                             'for input %s; give the folders in the graph\'s input order: %s'
+                             % (k + 1, f, base, t.name, ', '.join(names)))
+
+
 def input_shape(path, tensor):
     """Shape of input file `path` for graph input `tensor`; checks that the file fits it."""
     from models import export
@@ -75,11 +90,11 @@ def main(argv=None):
     tf_v1()
     from models import export
     runner = export.PbRunner(export.load_pb(a.model), where=a.model)
-    folders = [f for f in a.input.split(',') if f]
     if len(folders) != len(runner.inputs):
         raise InputError('--input: %d folders given, the graph %s has %d inputs (%s)'
                          % (len(folders), a.model, len(runner.inputs),
                             ', '.join(t.name for t in runner.inputs)))
+    check_order(folders, runner.inputs)
     names = stems(folders[0])
     # Every input file is checked before anything is run or written.
     shapes = dict((stem, [input_shape(os.path.join(f, stem + '.bin'), t)

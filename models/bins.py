@@ -17,8 +17,11 @@ A .bin file is a raw little-endian float32 array with no header, which is what m
 writes (`--outfmt BIN`). One file holds one image: feature/{i}.bin (H, W, 2) (real, imag) of the
 zero-filled image, mask/{i}.bin (H, W) 0/1 uncentred, label/{i}.bin (H, W, 2) ground truth;
 i is the image's index in the HDF5 file. For dynamic data one file holds one whole sequence:
-feature/label (T, H, W, 2), mask (T, H, W). The shapes of a folder set are recorded in info.json
-beside the folders (om_precision.py reads them from there).
+feature/label (T, H, W, 2), mask (T, H, W). Multi-coil data (C coils) adds kspace/{i}.bin, the
+acquired k-space of every coil, and coil_maps/{i}.bin, the coil sensitivities, (C, H, W, 2) each
+(dynamic: (T, C, H, W, 2)); feature is then the zero-filled coil combination. The shapes of a
+folder set, and the graph input order of its input folders, are recorded in info.json beside the
+folders (om_precision.py reads them from there).
 
 msame names the k-th output of input file `<stem>.bin` `<stem>_output_<k>.bin` and, with a
 folder as --input, writes them into a time-stamped sub-folder of --output.
@@ -34,7 +37,21 @@ from models.errors import InputError
 DTYPE = np.dtype('<f4')
 INFO = 'info.json'
 FOLDERS = ('feature', 'mask', 'label')
+# The msame input folders in the order of the graph's inputs (models.model_tf.graph_inputs,
+# ckpt_to_pb.py's ATC --input_shape): feature, mask, then for multi-coil data kspace, coil_maps.
+INPUTS = ('feature', 'mask')
+COIL_INPUTS = ('kspace', 'coil_maps')
 _INDEXED = re.compile(r'^(\d+)\.bin$')
+
+
+def input_folders(coils=0):
+    """The msame --input folder names, in graph input order, for data of `coils` coils."""
+    return INPUTS + (COIL_INPUTS if coils else ())
+
+
+def folders(coils=0):
+    """Every folder image_to_bin.py writes for data of `coils` coils: the inputs, then label."""
+    return input_folders(coils) + ('label',)
 
 
 def output_name(stem, k=0):

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from models import masks, model_tf
+from models import bins, masks, model_tf
 from models.data import coils
 from models.errors import InputError
 from models.nets import cascade, crnn, layers
@@ -263,6 +263,9 @@ def test_multicoil_graph_inputs(model):
     assert pred.name == 'predTst:0' and pred.shape.as_list() == lead + [16, 12, 2]
     assert model_tf.graph_inputs(BASE, batch=1) == [('feature', [1, 16, 12, 2]),
                                                     ('mask', [1, 16, 12])]
+    # the msame input folders image_to_bin.py writes follow the graph's input order
+    assert bins.input_folders(5) == tuple(name for name, _ in want)
+    assert bins.input_folders(0) == ('feature', 'mask')
 
 
 @pytest.mark.parametrize('model', ['static', 'dynamic', 'crnn'])
