@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 """Shared fixtures: the repository on sys.path, a tiny synthetic dataset and a tiny trained
-model, each built once per test session."""
+model, single-coil and multi-coil, each built once per test session."""
 import io
 import os
 import subprocess
@@ -34,6 +34,7 @@ os.environ['PATH'] = os.path.dirname(sys.executable) + os.pathsep + os.environ.g
 
 TINY_SIZE = 32
 TINY_MODEL = ['--Dn', '3', '--Dc', '2', '--nf', '16']
+COILS = 3  # of coil_data
 
 
 def quiet(main, argv):
@@ -76,3 +77,24 @@ def tiny_model(tiny_data, tmp_path_factory):
                     '--batch_size', '4', '--num_epoch', '8', '--save_ckpt_Dir', d,
                     '--log_every', '4'] + TINY_MODEL)
     return d, buf.getvalue()
+
+
+@pytest.fixture(scope='session')
+def coil_data(tmp_path_factory):
+    """A folder with a train/test pair of 24 + 6 synthetic 32x32 images with COILS simulated
+    coils (make_h5data.py --coils)."""
+    d = str(tmp_path_factory.mktemp('coils'))
+    r = run_script('make_h5data.py', '--synthetic', '30', '--coils', str(COILS),
+                   '--image_size', '32', '--sample_n', '4', '--output_dir', d)
+    assert r.returncode == 0, r.stderr
+    return d
+
+
+@pytest.fixture(scope='session')
+def coil_model(coil_data, tmp_path_factory):
+    """A D3-C2 nf=8 model trained for 3 epochs on coil_data: (ckpt_dir, train stdout)."""
+    d = str(tmp_path_factory.mktemp('coil_ckpt'))
+    r = run_script('train.py', '--data_url', coil_data, '--Dn', '3', '--Dc', '2', '--nf', '8',
+                   '--batch_size', '4', '--num_epoch', '3', '--save_ckpt_Dir', d)
+    assert r.returncode == 0, r.stderr
+    return d, r.stdout

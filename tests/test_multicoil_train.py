@@ -18,30 +18,8 @@ import os
 import re
 
 import numpy as np
-import pytest
 
-from conftest import run_script
-
-COILS = 3
-
-
-@pytest.fixture(scope='module')
-def coil_data(tmp_path_factory):
-    """A train/test pair of 24 + 6 synthetic 32x32 images with 3 simulated coils."""
-    d = str(tmp_path_factory.mktemp('coils'))
-    r = run_script('make_h5data.py', '--synthetic', '30', '--coils', str(COILS),
-                   '--image_size', '32', '--sample_n', '4', '--output_dir', d)
-    assert r.returncode == 0, r.stderr
-    return d
-
-
-@pytest.fixture(scope='module')
-def coil_model(coil_data, tmp_path_factory):
-    d = str(tmp_path_factory.mktemp('coil_ckpt'))
-    r = run_script('train.py', '--data_url', coil_data, '--Dn', '3', '--Dc', '2', '--nf', '8',
-                   '--batch_size', '4', '--num_epoch', '3', '--save_ckpt_Dir', d)
-    assert r.returncode == 0, r.stderr
-    return d, r.stdout
+from conftest import COILS, run_script
 
 
 def last_val(stdout):
