@@ -15,8 +15,8 @@
 pre_input.Batches, the environment checks, and 2-process runs on this machine, with
 TensorFlow's collective all-reduce (TF_CONFIG, test/train_full_dist.sh) and through the
 stand-in npu_bridge (test/train_performance_8p.sh with RANK_SIZE=2): the ranks hold identical
-weights, 2 ranks at batch b train as 1 process at batch 2b, a killed rank stops the run with
-one error line and resuming works."""
+weights, 2 ranks at batch b train as 1 process at batch 2b (single- and multi-coil data), a
+killed rank stops the run with one error line and resuming works."""
 import json
 import os
 import signal
@@ -215,6 +215,36 @@ def test_dist_launcher_two_workers_equal_one_process(tiny_data, tmp_path):
            for l in [l for l in l.splitlines() if l.startswith('[done] ')]]
     assert report['RankSize'] == '2' and float(report['ActualFPS']) == pytest.approx(
         sum(fps), abs=0.02)
+
+
+def test_multicoil_two_workers_equal_one_process(coil_data, tmp_path):
+    """Multi-coil data (the kspace and coil_maps inputs in every rank's pipeline): 2 TF_CONFIG
+    workers at batch 2 hold the same weights, those of one process at batch 4 (rules of
+    test_dist_launcher_two_workers_equal_one_process), and only rank 0 validates."""
+    argv = ['--data_url', coil_data, '--num_epoch', '2', '--train_steps', '8', '--log_every',
+            '1', '--mask_mode', 'random', '--sample_n', '4'] + DIST_MODEL
+    logs = str(tmp_path / 'log%d.txt')
+    rcs = _wait_all(_start_workers({'argv': argv + [
+        '--batch_size', '2', '--save_ckpt_Dir', tmp_path / 'ckpt', '--dump_weights',
+        tmp_path / 'w'], 'log': logs}))
+    out0, out1 = open(logs % 0).read(), open(logs % 1).read()
+    assert rcs == [0, 0], out0[-2000:] + out1[-2000:]
+    one = run_script('train.py', *(argv + ['--batch_size', '4', '--save_ckpt_Dir',
+                                           tmp_path / 'one', '--dump_weights', tmp_path / 'w1']),
+                     timeout=TIMEOUT)
+    assert one.returncode == 0, one.stderr[-2000:]
+    assert '3 coils' in out0 and 'rank 1 of 2, TensorFlow collective all-reduce' in out1
+    w0, w1, w_one = _weights(tmp_path / 'w', 0), _weights(tmp_path / 'w', 1), \
+        _weights(tmp_path / 'w1', 0)
+    assert sorted(w0) == sorted(w_one) and len(w0) == 12
+    for k in w0:
+        np.testing.assert_array_equal(w0[k], w1[k])
+        np.testing.assert_allclose(w0[k], w_one[k], rtol=1e-3, atol=1e-4)
+    l0, l_one = _losses(out0), _losses(one.stdout)
+    assert len(l0) == 8 and l0 == _losses(out1) and len(set(l0)) == 8
+    np.testing.assert_allclose(l0, l_one, rtol=1e-4)
+    # epoch 1 ends at global step 6 (24 images // global batch 4): rank 0 alone validates
+    assert out0.count('[val] epoch=1 ') == 1 and '[val]' not in out1
 
 
 def test_killed_worker_stops_run_then_resume(tiny_data, tmp_path):
