@@ -25,6 +25,9 @@ acquired k-space k * mask of every coil, and bins/coil_maps/{i}.bin, (C, H, W, 2
 (dynamic: (T, C, H, W, 2)), and feature is the zero-filled coil combination, as test.py feeds
 them. info.json lists the input folders in the frozen graph's input order (`inputs`: feature,
 mask[, kspace, coil_maps]), the order of msame's --input and of ckpt_to_pb.py's ATC line.
+For om_precision.py's copy of test.py's metrics, a file's `rss` (the root-sum-of-squares
+reference of multi-coil files) goes to bins/rss/{i}.bin (H, W) float32 ((T, H, W)), not a graph
+input, and its attribute recon_size (the centre crop the metrics are taken on) to info.json.
 """
 import os
 import sys
@@ -55,6 +58,8 @@ def shapes(data):
     if data.coils:
         coil_shape = list(data.shape[:-2]) + [data.coils] + list(data.shape[-2:]) + [2]
         out.update((k, coil_shape) for k in bins.COIL_INPUTS)
+    if data.has_rss:
+        out[bins.RSS] = list(data.shape)
     return out
 
 
@@ -68,6 +73,9 @@ def write_all(data, n, output_dir, subs):
                 continue
             for sub in subs:
                 bins.write_bin(os.path.join(output_dir, sub, '%d.bin' % i), batch[sub][j])
+            if data.has_rss:
+                bins.write_bin(os.path.join(output_dir, bins.RSS, '%d.bin' % i),
+                               data.read_rss([i])[0])
             done += 1
         if done == n:
             break
@@ -84,7 +92,7 @@ def main(argv=None):
                          'is single-coil' % (data.path, data.coils, a.preset))
     subs = bins.folders(data.coils)
     bins.prepare_dir(a.output_dir, a.overwrite)
-    for sub in subs:
+    for sub in subs + ((bins.RSS,) if data.has_rss else ()):
         bins.prepare_dir(os.path.join(a.output_dir, sub), True)
     n = data.n if a.count is None else min(a.count, data.n)
     write_all(data, n, a.output_dir, subs)
@@ -92,7 +100,10 @@ def main(argv=None):
             'inputs': list(bins.input_folders(data.coils)),
             'volumes': data.volumes()[:n].tolist(), 'dtype': 'float32 little-endian, no header'}
     info.update(('%s_shape' % k, v) for k, v in shapes(data).items())
+    if data.recon_size:
+        info['recon_size'] = list(data.recon_size)
     bins.write_info(a.output_dir, info)
+    subs += (bins.RSS,) if data.has_rss else ()
     print('wrote %d %s of %s to %s/{%s}/{i}.bin (%s float32)'
           % (n, 'sequences' if len(data.shape) == 3 else 'images', data.path, a.output_dir,
              ','.join(subs), ', '.join('%s %s' % (k, tuple(info[k + '_shape'])) for k in subs)))

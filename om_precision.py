@@ -23,6 +23,11 @@ folder (image_to_bin.py) or --image_size [--frames]. Dynamic (2D+t) data: each f
 sequence (T, H, W, 2) and its metrics are the mean over its frames, as test.py's per-sequence
 rows (evaluate.image_row); the averages are over sequences. Writes a CSV and a JSON summary.
 
+Multi-coil data: feature/{i}.bin is the zero-filled coil combination, test.py's IN; where the
+bins have rss/{i}.bin (image_to_bin.py writes the file's `rss`), the `Avg RSS` lines of test.py
+too (evaluate.rss_row), and where info.json records recon_size, every metric is taken on that
+centre crop, as test.py does (evaluate.crop_item).
+
 fastMRI's per-volume lines (`Avg fastMRI NMSE/PSNR/SSIM`, evaluate.FastMRIVolumes, as test.py)
 group the images by volume: by the `volume` dataset of --data_test_dir when given, else by the
 volumes image_to_bin.py recorded in info.json; without either, by test.py's rule for a file
@@ -50,6 +55,9 @@ def parse_args(argv):
     p.add_argument('--data_test_dir', default='',
                    help='the HDF5 file the bins were written from: its `volume` dataset groups '
                    'the images for the fastMRI lines (default: the volumes in info.json)')
+    p.add_argument('--rss_dir', default='',
+                   help='multi-coil: the RSS references (default: rss/ beside --label_dir, '
+                   'when there)')
     p.add_argument('--csv', default='', help='default: <output_dir>/om_metrics.csv')
     bool_flag(p, 'overwrite', False, 'replace an existing CSV / summary')
     return p.parse_args(argv)
@@ -98,6 +106,43 @@ def image_volumes(a, root, info, shape, indices):
     return pre_input.volume_ids(need, len(shape) == 4), None
 
 
+def recon_size(info):
+    """info.json's recon_size as (H, W), or None (no crop)."""
+    size = (info or {}).get('recon_size')
+    if size is None:
+        return None
+    if not (isinstance(size, list) and len(size) == 2
+            and all(type(v) is int and v > 0 for v in size)):
+        raise InputError('%s: recon_size is %r; expected [H, W], two positive integers'
+                         % (bins.INFO, size))
+    return tuple(size)
+
+
+def rss_folder(a, root):
+    """The rss/ folder of the RSS references, or '' where there is none."""
+    if a.rss_dir:
+        if not os.path.isdir(a.rss_dir):
+            raise InputError('--rss_dir %s: no such folder' % a.rss_dir)
+        return a.rss_dir
+    d = os.path.join(root, bins.RSS)
+    return d if os.path.isdir(d) else ''
+
+
+def score(i, paths, shape, size):
+    """test.py's row of image i and the (cropped) item its fastMRI volume gets: `paths` has
+    the label, feature, output and ('' or) rss folders."""
+    label_dir, feature_dir, out_dir, rss_dir = paths
+    item = (i, bins.read_bin(os.path.join(feature_dir, '%d.bin' % i), shape),
+            bins.read_bin(os.path.join(out_dir, bins.output_name(i)), shape),
+            bins.read_bin(os.path.join(label_dir, '%d.bin' % i), shape))
+    item = evaluate.crop_item(item, size)
+    row = evaluate.image_row(*item)
+    if rss_dir:
+        rss = bins.read_bin(os.path.join(rss_dir, '%d.bin' % i), shape[:-1])
+        row.update(evaluate.rss_row(item[1], item[2], item[3], evaluate.crop(rss, size)))
+    return row, item
+
+
 @exit_on_input_error
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
@@ -122,19 +167,24 @@ def main(argv=None):
     what = 'sequence' if len(shape) == 4 else 'image'
     volume_of, volumes_from = image_volumes(a, root, info, shape, indices)
     volumes = evaluate.FastMRIVolumes(volume_of)  # fastMRI's per-volume rule, as test.py
+    size, rss_dir = recon_size(info), rss_folder(a, root)
+    if size:
+        print('metrics on the central %dx%d of every image (recon_size in %s)'
+              % (size + (bins.INFO,)))
     rows = []
     for i in indices:
-        label = bins.read_bin(os.path.join(a.label_dir, '%d.bin' % i), shape)
-        feature = bins.read_bin(os.path.join(feature_dir, '%d.bin' % i), shape)
-        pred = bins.read_bin(os.path.join(out_dir, bins.output_name(i)), shape)
-        row = evaluate.image_row(i, feature, pred, label)
+        row, item = score(i, (a.label_dir, feature_dir, out_dir, rss_dir), shape, size)
         rows.append(row)
-        volumes.add(i, feature, pred, label)
+        volumes.add(*item)
         print('%s %d: PSNR IN %.4f RE %.4f  SSIM IN %.4f RE %.4f  NMSE IN %.4e RE %.4e'
               % (what, i, row['psnr_in'], row['psnr_re'], row['ssim_in'], row['ssim_re'],
                  row['nmse_in'], row['nmse_re']))
     s = evaluate.summarize(rows)
     volumes.finish(rows, s)
+    if rss_dir:
+        s.update(evaluate.summarize_rss(rows))
+    if size:
+        s['recon_size'] = list(size)
     s.update({'images': len(rows), 'shape': list(shape), 'volumes_from': volumes_from,
               'label_dir': os.path.abspath(a.label_dir), 'output_dir': os.path.abspath(out_dir)})
     evaluate.write_csv(csv_path, rows)

@@ -21,7 +21,9 @@ feature/label (T, H, W, 2), mask (T, H, W). Multi-coil data (C coils) adds kspac
 acquired k-space of every coil, and coil_maps/{i}.bin, the coil sensitivities, (C, H, W, 2) each
 (dynamic: (T, C, H, W, 2)); feature is then the zero-filled coil combination. The shapes of a
 folder set, and the graph input order of its input folders, are recorded in info.json beside the
-folders (om_precision.py reads them from there).
+folders (om_precision.py reads them from there). A file with `rss` (the root-sum-of-squares
+reference) also gets rss/{i}.bin (H, W) ((T, H, W)), and a file's recon_size (the centre crop of
+test.py's metrics) is recorded in info.json.
 
 msame names the k-th output of input file `<stem>.bin` `<stem>_output_<k>.bin` and, with a
 folder as --input, writes them into a time-stamped sub-folder of --output.
@@ -41,6 +43,7 @@ FOLDERS = ('feature', 'mask', 'label')
 # ckpt_to_pb.py's ATC --input_shape): feature, mask, then for multi-coil data kspace, coil_maps.
 INPUTS = ('feature', 'mask')
 COIL_INPUTS = ('kspace', 'coil_maps')
+RSS = 'rss'  # a multi-coil file's root-sum-of-squares reference (H, W): test.py's RSS metrics
 _INDEXED = re.compile(r'^(\d+)\.bin$')
 
 

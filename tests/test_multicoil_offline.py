@@ -14,11 +14,13 @@
 """The offline chain on a multi-coil model: image_to_bin.py writes kspace/ and coil_maps/ beside
 feature/, mask/ and label/, msame_cpu.py feeds the four inputs to the frozen graph in its input
 order (that of ckpt_to_pb.py's ATC --input_shape), and om_precision.py prints test.py's numbers
-to the last digit; coil folders given out of order or of the wrong size are one error line."""
+to the last digit, the RSS lines and the recon_size crop included; coil folders given out of
+order or of the wrong size are one error line."""
 import os
 import re
 import shutil
 
+import h5py
 import numpy as np
 import pytest
 
@@ -34,7 +36,11 @@ from models import bins, ckpt, pre_input
 @pytest.fixture(scope='module')
 def chain(coil_data, coil_model, tmp_path_factory):
     d = tmp_path_factory.mktemp('mc_chain')
-    test_h5 = ckpt.find_data(coil_data, 'test')
+    # the test file with a recon_size (fastMRI's reconSpace): metrics on its centre crop
+    test_h5 = str(d / 'mc_test.hdf5')
+    shutil.copy(ckpt.find_data(coil_data, 'test'), test_h5)
+    with h5py.File(test_h5, 'a') as f:
+        f.attrs['recon_size'] = np.array([24, 20])
     pb, binsd, out = str(d / 'mc.pb'), str(d / 'bins'), str(d / 'out')
     _, frozen = quiet(ckpt_to_pb.main, ['--save_ckpt_Dir', coil_model[0], '--output', pb])
     info, _ = quiet(image_to_bin.main, ['--data_test_dir', test_h5, '--output_dir', binsd])
@@ -58,10 +64,12 @@ def test_bins_hold_test_py_inputs_in_atc_order(chain):
     data = pre_input.H5Data(chain['test'])
     batch = pre_input.Batches(data, data.n, shuffle=False).batch(0, 0)
     assert bins.indexed_files(os.path.join(chain['bins'], 'kspace')) == list(range(data.n))
-    for sub in bins.folders(COILS):
+    batch[bins.RSS] = data.read_rss(range(data.n))
+    for sub in bins.folders(COILS) + (bins.RSS,):
         for i in range(data.n):
             got = bins.read_bin(os.path.join(chain['bins'], sub, '%d.bin' % i), batch[sub][i].shape)
             assert np.array_equal(got, batch[sub][i]), (sub, i)
+    assert info['rss_shape'] == [32, 32] and info['recon_size'] == [24, 20]
     data.close()
 
 
@@ -71,9 +79,12 @@ def avg_lines(text):
 
 def test_chain_prints_test_py_numbers(chain):
     (om, om_out), (ref, ref_out) = chain['om'], chain['ref']
-    assert om['images'] == ref['images'] == 6
+    assert om['images'] == ref['images'] == 6 and om['recon_size'] == ref['recon_size']
+    assert 'metrics on the central 24x20 of every image' in om_out
     lines = avg_lines(om_out)
-    assert len(lines) == 8 and lines == avg_lines(ref_out)  # fastMRI's per-volume lines too
+    # the five image lines, fastMRI's three per-volume lines, the four RSS lines
+    assert len(lines) == 12 and lines == avg_lines(ref_out)
+    assert sum(l.startswith('Avg RSS ') for l in lines) == 4
     assert abs(om['psnr_re'] - om['psnr_in']) > 1e-2  # reconstructions, not the inputs
 
 
@@ -111,3 +122,7 @@ def test_coil_folders_in_order_and_size(chain, tmp_path, capsys):
                  ['--data_test_dir', chain['test'], '--output_dir', str(tmp_path / 'b'),
                   '--preset', 'port'], 'the port\'s network (--preset port) is single-coil')
     assert not os.path.exists(str(tmp_path / 'b'))
+    expect_exit2(capsys, om_precision.main,
+                 ['--label_dir', chain['bins'] + '/label', '--output_dir', chain['out'],
+                  '--rss_dir', str(tmp_path / 'none'), '--csv', str(tmp_path / 'm.csv')],
+                 '--rss_dir %s: no such folder' % (tmp_path / 'none'))
