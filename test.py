@@ -56,6 +56,10 @@ def parse_args(argv):
               'L1-wavelet CS; dynamic: temporal TV; models/baselines.py; 2-D multi-coil: '
               'zero-filled SENSE, CG-SENSE, L1-ESPIRiT, models/coil_baselines.py) and add their '
               'metrics (psnr_tv, psnr_cgsense, ...) to metrics.csv and the summary')
+    p.add_argument('--baseline_lam', nargs='+', default=[], metavar='NAME=LAMBDA',
+                   help='--baseline: regularisation weights instead of the defaults, e.g. '
+                   'tv=0.01 l1wavelet=0.002 (also ttv, cgsense, l1espirit); choose them on '
+                   'training or validation images, not on the test set (docs/baselines.md)')
     flags.add_model_flags(p, saved=True)
     flags.add_port_noop_flags(p, 'test')
     a = p.parse_args(argv)
@@ -88,6 +92,9 @@ def load(a):
     if a.baseline and data.coils and data.is_dynamic:
         raise InputError('--baseline: %s is dynamic multi-coil data; the multi-coil baselines '
                          '(zero-filled SENSE, CG-SENSE, L1-ESPIRiT) are 2-D only' % data.path)
+    if a.baseline_lam and not a.baseline:
+        raise InputError('--baseline_lam needs --baseline')
+    a.lams = baseline_lams(a.baseline_lam, baseline_names(data))
     if not from_file:
         cfg.image_size = list(data.shape[-2:])
     ckpt_mod.check_data(cfg, data, d)
@@ -135,7 +142,7 @@ def run_tests(a, cfg, data, predict, out_dir):
     for n, full in enumerate(evaluate.reconstruct(predict, batches)):
         item = evaluate.crop_item(full, size)
         rows.append(evaluate.image_row(*item))
-        recs = baseline_recs(data, full) if a.baseline else {}
+        recs = baseline_recs(data, full, a.lams) if a.baseline else {}
         volumes.add(*item, extra=dict((m, evaluate.crop(r, size)) for m, r in recs.items()))
         if data.has_rss:
             rss = evaluate.crop(data.read_rss([item[0]])[0], size)
@@ -154,16 +161,35 @@ def run_tests(a, cfg, data, predict, out_dir):
     return rows, frames, extremes, volumes
 
 
-def baseline_recs(data, item):
+def baseline_recs(data, item, lams=None):
     """The baselines' reconstructions {name: complex image} of one uncropped test item (index,
     feature, pred, label): the single-coil CS baselines from its zero-filled feature, or for
     multi-coil data coil_baselines from the file's k-space, coil maps and mask."""
     i = item[0]
     if data.coils:
         kspace, maps = data.read_coils([i])
-        return coil_baselines.reconstruct(kspace[0], maps[0], mask_of(data, i))
+        return coil_baselines.reconstruct(kspace[0], maps[0], mask_of(data, i), lams=lams)
     return baselines.reconstruct(baselines.from_feature(item[1], mask_of(data, i)),
-                                 mask_of(data, i))
+                                 mask_of(data, i), lams=lams)
+
+
+def baseline_lams(given, names):
+    """--baseline_lam NAME=LAMBDA ... -> {name: lambda}, each name one of the baselines that
+    have a lambda among `names` (those test.py runs on this data), each lambda > 0."""
+    with_lam = [m for m in sorted(names)
+                if m in baselines.RECONSTRUCT or m in coil_baselines.HAS_LAMBDA]
+    lams = {}
+    for item in given:
+        name, _, value = item.partition('=')
+        try:
+            lam = float(value)
+        except ValueError:
+            lam = -1.0
+        if name not in with_lam or not lam > 0:
+            raise InputError('--baseline_lam %s: expected NAME=LAMBDA with NAME one of %s for '
+                             'this data and LAMBDA > 0' % (item, ', '.join(with_lam)))
+        lams[name] = lam
+    return lams
 
 
 def baseline_names(data):
@@ -230,6 +256,7 @@ def main(argv=None):
         s.update(evaluate.summarize_rss(rows))
     if a.baseline:
         s.update(baselines.summarize(rows, baseline_names(data)))
+        s['baseline_lam'] = a.lams  # only those given; the others are the modules' defaults
     if data.recon_size:
         s['recon_size'] = list(data.recon_size)
     s.update({'checkpoint': found, 'data': os.path.abspath(data.path), 'images': len(rows),

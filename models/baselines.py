@@ -108,12 +108,19 @@ def temporal_tv(k0, mask, lam=LAM_TEMPORAL, max_iter=MAX_ITER):
 RECONSTRUCT = {'tv': tv, 'l1wavelet': l1_wavelet, 'ttv': temporal_tv}
 
 
-def reconstruct(k0, mask, methods=None):
+def reconstruct(k0, mask, methods=None, lams=None):
     """Every baseline for one image (H, W) or sequence (T, H, W): {name: complex64 image}.
-    Default methods: METHODS_2D for an image, METHODS_DYNAMIC for a sequence."""
+    Default methods: METHODS_2D for an image, METHODS_DYNAMIC for a sequence. `lams`:
+    {name: lambda} replacing the module's defaults (LAM_TV, ...) for those named."""
     if methods is None:
         methods = METHODS_DYNAMIC if np.ndim(k0) == 3 else METHODS_2D
-    return dict((name, RECONSTRUCT[name](k0, mask)) for name in methods)
+    return dict((name, RECONSTRUCT[name](k0, mask, **lam_kwargs(name, lams)))
+                for name in methods)
+
+
+def lam_kwargs(name, lams):
+    """{'lam': lams[name]} where `lams` sets baseline `name`'s lambda, else {}."""
+    return {'lam': lams[name]} if lams and name in lams else {}
 
 
 def from_feature(feature, mask):

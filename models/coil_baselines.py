@@ -62,7 +62,7 @@ def cg_sense(kspace, maps, mask, iters=30, lam=0.0, tol=1e-6):
     return x.astype(np.complex64)
 
 
-def l1_espirit(kspace, maps, mask, lamda=1e-3, iters=50):
+def l1_espirit(kspace, maps, mask, lam=1e-3, iters=50):
     """L1-wavelet regularised SENSE with the (ESPIRiT) maps, sigpy's L1WaveletRecon, one 2-D
     image at a time. sigpy's k-space is centred: ours is moved there by the FFT of our
     zero-filled coil images, and its mask by fftshift (a permutation of the lines)."""
@@ -78,7 +78,7 @@ def l1_espirit(kspace, maps, mask, lamda=1e-3, iters=50):
     out = []
     for ki, si, mi in zip(k, s, mk):
         y = sigpy.fft(np.fft.ifft2(ki * mi, norm='ortho'), axes=(-2, -1)) * np.fft.fftshift(mi)
-        out.append(L1WaveletRecon(y, si, lamda, weights=np.fft.fftshift(mi), max_iter=iters,
+        out.append(L1WaveletRecon(y, si, lam, weights=np.fft.fftshift(mi), max_iter=iters,
                                   show_pbar=False).run())
     return np.asarray(out).reshape(lead + kspace.shape[-2:]).astype(np.complex64)
 
@@ -87,10 +87,15 @@ NAMES = {'zfsense': 'zero-filled SENSE', 'cgsense': 'CG-SENSE', 'l1espirit': 'L1
 RECONSTRUCT = {'zfsense': zero_filled, 'cgsense': cg_sense, 'l1espirit': l1_espirit}
 
 
-def reconstruct(kspace, maps, mask, methods=None):
+def reconstruct(kspace, maps, mask, methods=None, lams=None):
     """Every baseline (default: all of NAMES) of k-space (C, H, W) with its maps and mask
-    (H, W): {name: (H, W) complex64}."""
-    return dict((m, RECONSTRUCT[m](kspace, maps, mask)) for m in (methods or sorted(NAMES)))
+    (H, W): {name: (H, W) complex64}; `lams` {name: lambda} as in baselines.reconstruct (only
+    'cgsense', Tikhonov, and 'l1espirit' have one)."""
+    return dict((m, RECONSTRUCT[m](kspace, maps, mask, **baselines.lam_kwargs(m, lams)))
+                for m in (methods or sorted(NAMES)))
+
+
+HAS_LAMBDA = ('cgsense', 'l1espirit')  # cgsense: Tikhonov lam (default 0)
 
 
 def metrics_row(kspace, maps, mask, label, size=None, methods=None):

@@ -104,3 +104,40 @@ def test_test_script_baseline_and_fastmri_columns(tiny_model, tiny_data, tmp_pat
         assert float(row['fastmri_%s_tv' % key]) == pytest.approx(want[key], rel=tol)
     assert np.mean([float(r['fastmri_ssim_tv']) for r in csv.DictReader(
         open(str(tmp_path / 'metrics.csv')))]) == pytest.approx(s['fastmri_ssim_tv'])
+
+
+def test_baseline_lam_replaces_the_default(tiny_model, tiny_data, tmp_path):
+    import csv
+    import test as test_script
+    from models.pre_input import H5Data
+    s = test_script.main(['--save_ckpt_Dir', tiny_model[0], '--data_test_dir', tiny_data[1],
+                          '--output_dir', str(tmp_path), '--baseline', '--batch_size', '8',
+                          '--baseline_lam', 'tv=0.2'])
+    assert s['baseline_lam'] == {'tv': 0.2}
+    row = next(csv.DictReader(open(str(tmp_path / 'metrics.csv'))))
+    data = H5Data(tiny_data[1])
+    label, mask = data.read([int(row['index'])])
+    data.close()
+    k0 = np.fft.fft2(label[0], norm='ortho') * mask[0]
+    got = float(row['psnr_tv'])
+    assert got == pytest.approx(metrics.psnr(label[0], baselines.tv(k0, mask[0], lam=0.2)),
+                                abs=1e-2)
+    assert abs(got - metrics.psnr(label[0], baselines.tv(k0, mask[0]))) > 0.05
+
+
+@pytest.mark.parametrize('extra, message', [
+    (['--baseline', '--baseline_lam', 'zfsense=0.1'], '--baseline_lam zfsense=0.1: expected'),
+    (['--baseline', '--baseline_lam', 'tv=-1'], '--baseline_lam tv=-1: expected'),
+    (['--baseline', '--baseline_lam', 'tv'], '--baseline_lam tv: expected'),
+    (['--baseline_lam', 'tv=0.1'], '--baseline_lam needs --baseline'),
+])
+def test_baseline_lam_bad_values_are_one_line(tiny_model, tiny_data, tmp_path, extra, message):
+    import subprocess
+    import sys
+    import os
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    r = subprocess.run([sys.executable, 'test.py', '--save_ckpt_Dir', tiny_model[0],
+                        '--data_test_dir', tiny_data[1], '--output_dir', str(tmp_path / 'o')]
+                       + extra, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True, cwd=root)
+    assert r.returncode == 2 and message in r.stderr and r.stderr.count('\n') == 1, r.stderr

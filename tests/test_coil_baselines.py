@@ -44,6 +44,6 @@ def test_cg_sense_recovers_a_determined_image():
 def test_l1_espirit_beats_zero_filled():
     pytest.importorskip('sigpy')
     x, s, m, k = problem(n=1, acc=4.0)
-    rec = baselines.l1_espirit(k, s, m, lamda=1e-4, iters=30)
+    rec = baselines.l1_espirit(k, s, m, lam=1e-4, iters=30)
     assert rec.shape == x.shape
     assert nmse(rec, x) < 0.5 * nmse(baselines.zero_filled(k, s, m), x)
