@@ -45,6 +45,15 @@ def quiet(main, argv):
     return result, buf.getvalue()
 
 
+def expect_exit2(capsys, main, argv, pattern):
+    """Run a script's main in-process: it must exit 2 with one stderr line holding `pattern`."""
+    with pytest.raises(SystemExit) as e:
+        quiet(main, argv)
+    err = capsys.readouterr().err
+    assert e.value.code == 2
+    assert err.count('\n') == 1 and pattern in err, err
+
+
 def run_script(script, *args, **kwargs):
     """Run a top-level script in a subprocess; returns CompletedProcess (text, both streams)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3', PYTHONUNBUFFERED='1')

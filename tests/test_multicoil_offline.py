@@ -29,7 +29,7 @@ import image_to_bin
 import msame_cpu
 import om_precision
 import test as test_script
-from conftest import COILS, quiet
+from conftest import COILS, expect_exit2, quiet
 from models import bins, ckpt, pre_input
 
 
@@ -86,14 +86,6 @@ def test_chain_prints_test_py_numbers(chain):
     assert len(lines) == 12 and lines == avg_lines(ref_out)
     assert sum(l.startswith('Avg RSS ') for l in lines) == 4
     assert abs(om['psnr_re'] - om['psnr_in']) > 1e-2  # reconstructions, not the inputs
-
-
-def expect_exit2(capsys, main, argv, pattern):
-    with pytest.raises(SystemExit) as e:
-        quiet(main, argv)
-    err = capsys.readouterr().err
-    assert e.value.code == 2
-    assert err.count('\n') == 1 and pattern in err, err
 
 
 def test_coil_folders_in_order_and_size(chain, tmp_path, capsys):

@@ -14,10 +14,8 @@
 """The offline chain without an NPU: image_to_bin.py -> msame_cpu.py (frozen .pb) ->
 om_precision.py gives test.py's figures on the same images, fastMRI's per-volume lines
 included; bad input ends in exit code 2."""
-import io
 import os
 import shutil
-from contextlib import redirect_stdout
 
 import h5py
 import numpy as np
@@ -28,19 +26,12 @@ import image_to_bin
 import msame_cpu
 import om_precision
 import test as test_script
+from conftest import expect_exit2, quiet as printed
 from models import bins, pre_input
 
 
 def quiet(main, argv):
     return printed(main, argv)[0]
-
-
-def printed(main, argv):
-    """(main's result, its stdout)."""
-    buf = io.StringIO()
-    with redirect_stdout(buf):
-        result = main(argv)
-    return result, buf.getvalue()
 
 
 def fastmri_lines(stdout):
@@ -90,14 +81,6 @@ def test_chain_gives_test_py_metrics(tiny_data, chain):
     assert os.path.isfile(os.path.join(chain['out'], bins.output_name(7)))
     with open(os.path.join(chain['out'], 'om_metrics.csv')) as f:
         assert len(f.read().strip().splitlines()) == 1 + 8
-
-
-def expect_exit2(capsys, main, argv, pattern):
-    with pytest.raises(SystemExit) as e:
-        quiet(main, argv)
-    err = capsys.readouterr().err
-    assert e.value.code == 2
-    assert err.count('\n') == 1 and pattern in err, err
 
 
 def test_missing_output_file(chain, tmp_path, capsys):
