@@ -33,7 +33,6 @@ its variables (task: compare with a peer layer by layer).
 Prints last: quality model=.. init=.. seed=.. [frame_psnr_in=.. frame_psnr_re=..] psnr_in=..
 psnr_re=.. seconds=..
 """
-import argparse
 import os
 import sys
 import time
@@ -44,11 +43,13 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from models import config as cfgmod  # noqa: E402
+from models.errors import (ArgumentParser, InputError, exit_on_input_error,  # noqa: E402
+                           first_line)
 from models import metrics, pre_input  # noqa: E402
 
 
 def parse(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p = ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('train')
     p.add_argument('test')
     p.add_argument('--model', choices=cfgmod.MODELS, default='static')
@@ -64,6 +65,19 @@ def parse(argv=None):
                    help='Adam beta1 (default: models.config.adam_beta1 of the model)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--diag', type=int, default=0, metavar='N')
+    p.add_argument('--peer_init', action='store_true',
+                   help='diagnostic: after initialising, redraw every kernel W and bias b as '
+                        'PyTorch does by default (uniform in +-1/sqrt(fan_in) of the kernel)')
+    p.add_argument('--init_npz', default=None, metavar='FILE',
+                   help='diagnostic: start from the weights in FILE (.npz, one array per '
+                        'trainable variable, keyed by its name without ":0"), e.g. a peer\'s')
+    p.add_argument('--torch_adam', action='store_true',
+                   help='diagnostic: Adam with epsilon added to the bias-corrected sqrt(v) '
+                        '(PyTorch) instead of TensorFlow\'s and lasagne\'s epsilon-hat on the '
+                        'uncorrected one: epsilon-hat = 1e-8 sqrt(1 - beta2^t)')
+    p.add_argument('--loss_scale', type=float, default=1.0,
+                   help='diagnostic: multiply the loss (2: the 2D+t peer\'s mean |complex '
+                        'error|^2); Adam is invariant to it but for its epsilon')
     p.add_argument('--threads', type=int, default=0,
                    help='intra-op threads (0: TensorFlow\'s default, one per core)')
     return p.parse_args(argv)
@@ -71,8 +85,11 @@ def parse(argv=None):
 
 def load(path):
     """(label complex64 (N, [T,] H, W), mask float32 of the same shape) as the peers read them."""
-    with h5py.File(path, 'r') as f:
-        return f['label'][()].astype(np.complex64), f['mask'][()].astype(np.float32)
+    try:
+        with h5py.File(path, 'r') as f:
+            return f['label'][()].astype(np.complex64), f['mask'][()].astype(np.float32)
+    except (OSError, KeyError) as e:
+        raise InputError('%s: %s' % (path, first_line(e)))
 
 
 def net_config(a):
@@ -101,6 +118,44 @@ def diagnostics(tf, out, loss, n_cascades):
     return rms, norms
 
 
+def adam(tf, lr, beta1, torch_eps, step, eps=1e-8, beta2=0.999):
+    """TensorFlow's Adam (train.py's). Its update is lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps):
+    eps on the uncorrected sqrt(v), as in lasagne (the reference). PyTorch adds eps to the
+    corrected sqrt(v / (1-b2^t)); with torch_eps the same update is had by passing TensorFlow
+    eps sqrt(1-b2^t), t = step + 1 (`step`: the global step, incremented after each update)."""
+    if torch_eps:
+        eps = eps * tf.sqrt(1.0 - tf.pow(beta2, tf.cast(step, tf.float32) + 1.0))
+    return tf.train.AdamOptimizer(lr, beta1=beta1, beta2=beta2, epsilon=eps)
+
+
+def peer_initialise(tf, sess, seed):
+    """Redraw every conv kernel (.../W, (k..., cin, cout)) and bias (.../b) uniform in
+    +-1/sqrt(fan_in), fan_in = prod(k) * cin of the kernel: torch.nn.ConvNd's default."""
+    rng = np.random.default_rng(seed + 1000)
+    fan_in = {}
+    variables = tf.trainable_variables()
+    for v in variables:
+        if v.name.endswith('/W:0'):
+            fan_in[v.name[:-len('W:0')]] = int(np.prod(v.shape.as_list()[:-1]))
+    for v in variables:
+        prefix, leaf = v.name.rsplit('/', 1)
+        if leaf in ('W:0', 'b:0') and prefix + '/' in fan_in:
+            bound = 1.0 / np.sqrt(fan_in[prefix + '/'])
+            v.load(rng.uniform(-bound, bound, v.shape.as_list()).astype(np.float32), sess)
+
+
+def load_weights(tf, sess, path):
+    """Assign every trainable variable its array from the .npz at `path` (keys: variable names
+    without ':0'); a missing key or a shape that differs is an error, so nothing is left at its
+    own initial value unnoticed."""
+    with np.load(path) as z:
+        for v in tf.trainable_variables():
+            key = v.name[:-2]
+            if key not in z.files or tuple(z[key].shape) != tuple(v.shape.as_list()):
+                raise InputError('%s: no array %s of shape %s' % (path, key, v.shape.as_list()))
+            v.load(z[key].astype(np.float32), sess)
+
+
 def evaluate(run, gt_all, m_all, dynamic):
     """Mean test PSNRs (IN, RE; dynamic also per frame) over the test items, one at a time."""
     res = {'psnr_in': [], 'psnr_re': [], 'frame_psnr_in': [], 'frame_psnr_re': []}
@@ -116,6 +171,16 @@ def evaluate(run, gt_all, m_all, dynamic):
     return dict((k, float(np.mean(v))) for k, v in res.items() if v)
 
 
+def variant(a):
+    """The diagnostic options a run was made with, as printed after init=."""
+    tags = [' peer_init'] if a.peer_init else []
+    tags += [' init_npz=%s' % a.init_npz] if a.init_npz else []
+    tags += [' torch_adam'] if a.torch_adam else []
+    tags += [' loss_scale=%g' % a.loss_scale] if a.loss_scale != 1 else []
+    return ''.join(tags)
+
+
+@exit_on_input_error
 def main(argv=None):
     a = parse(argv)
     import tensorflow.compat.v1 as tf
@@ -126,7 +191,7 @@ def main(argv=None):
     cfg = net_config(a)
     dynamic = cfgmod.is_dynamic(cfg)
     if dynamic != (gtr.ndim == 4):
-        sys.exit('error: %s: label %s does not suit --model %s' % (a.train, gtr.shape, a.model))
+        raise InputError('%s: label %s does not suit --model %s' % (a.train, gtr.shape, a.model))
     beta1 = cfgmod.adam_beta1(cfg) if a.beta1 is None else a.beta1
     tf.reset_default_graph()
     tf.set_random_seed(a.seed)
@@ -136,14 +201,19 @@ def main(argv=None):
           'label': tf.placeholder(tf.float32, shape + [2])}
     out = model_tf.model_from_config(ph['feature'], ph['mask'], True, cfg)
     pred = out['dc%d' % a.Dc]
-    loss = losses.mse(pred, ph['label'])
+    loss = losses.mse(pred, ph['label']) * a.loss_scale
     diag = diagnostics(tf, out, loss, a.Dc) if a.diag else None
-    train_op = tf.train.AdamOptimizer(a.lr, beta1=beta1).minimize(loss)
+    step = tf.train.get_or_create_global_step()
+    train_op = adam(tf, a.lr, beta1, a.torch_adam, step).minimize(loss, global_step=step)
     sess = tf.Session(config=tf.ConfigProto(inter_op_parallelism_threads=1,
                                             intra_op_parallelism_threads=a.threads))
     sess.run(tf.global_variables_initializer())
-    print('quality: %s nf=%d init=%s beta1=%g batch=%d steps=%d seed=%d, %d train / %d test'
-          % (cfgmod.model_name(cfg), a.nf, a.init, beta1, a.batch, a.steps, a.seed,
+    if a.peer_init:
+        peer_initialise(tf, sess, a.seed)
+    if a.init_npz:
+        load_weights(tf, sess, a.init_npz)
+    print('quality: %s nf=%d init=%s%s beta1=%g batch=%d steps=%d seed=%d, %d train / %d test'
+          % (cfgmod.model_name(cfg), a.nf, a.init, variant(a), beta1, a.batch, a.steps, a.seed,
              len(gtr), len(gte)), flush=True)
     rng = np.random.default_rng(a.seed)
     t0 = time.time()
@@ -159,9 +229,9 @@ def main(argv=None):
             print('step %d loss %.6g' % (s, value), flush=True)
     secs = time.time() - t0
     res = evaluate(lambda g, m: sess.run(pred, feed(ph, g, m)), gte, mte, dynamic)
-    print('quality model=%s init=%s seed=%d %s seconds=%.0f' % (
+    print('quality model=%s init=%s%s seed=%d %s seconds=%.0f' % (
         a.model + ('' if a.model != 'dynamic' else '_ds' if a.frame_dist else '_nods'),
-        a.init, a.seed, ' '.join('%s=%.3f' % (k, res[k]) for k in sorted(res)), secs))
+        a.init, variant(a), a.seed, ' '.join('%s=%.3f' % (k, res[k]) for k in sorted(res)), secs))
 
 
 if __name__ == '__main__':
