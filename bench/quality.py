@@ -30,8 +30,11 @@ ground truth (models.metrics.psnr): per image (2D), or per sequence over all its
 (`psnr_re`) and per frame averaged over frames (`frame_psnr_re`, test.py's rule) for 2D+t data.
 `--diag N` prints, for the first N steps, each cascade's residual rms and the gradient norm of
 its variables (task: compare with a peer layer by layer).
-Prints last: quality model=.. init=.. seed=.. [frame_psnr_in=.. frame_psnr_re=..] psnr_in=..
-psnr_re=.. seconds=..
+Diagnostics (docs/quality.md, "Ours run as the peer, step for step"): --init_npz starts from given
+weights (a peer's), --torch_adam adds Adam's epsilon where PyTorch does, --loss_scale 2 is the
+2D+t peer's loss, --peer_init draws PyTorch's default initialisation; the run lines name them.
+Prints last: quality model=.. init=..[ options] seed=.. [frame_psnr_in=.. frame_psnr_re=..]
+psnr_in=.. psnr_re=.. seconds=..
 """
 import os
 import sys
@@ -148,7 +151,11 @@ def load_weights(tf, sess, path):
     """Assign every trainable variable its array from the .npz at `path` (keys: variable names
     without ':0'); a missing key or a shape that differs is an error, so nothing is left at its
     own initial value unnoticed."""
-    with np.load(path) as z:
+    try:
+        z = np.load(path)
+    except (OSError, ValueError) as e:
+        raise InputError('%s: %s' % (path, first_line(e)))
+    with z:
         for v in tf.trainable_variables():
             key = v.name[:-2]
             if key not in z.files or tuple(z[key].shape) != tuple(v.shape.as_list()):

@@ -158,6 +158,11 @@ def test_bad_inputs_are_one_line(capsys, tiny_data, tmp_path):
     expect_exit2(capsys, quality.main, [str(tmp_path / 'none.h5'), test] + args, 'none.h5')
     expect_exit2(capsys, quality.main, [train, test, '--model', 'dynamic'],
                  'does not suit --model dynamic')
+    expect_exit2(capsys, quality.main, [train, test, '--init_npz', str(tmp_path / 'no.npz')]
+                 + args, 'no.npz')
+    (tmp_path / 'text.npz').write_text('not an npz')
+    expect_exit2(capsys, quality.main, [train, test, '--init_npz', str(tmp_path / 'text.npz')]
+                 + args, 'text.npz')
     np.savez(str(tmp_path / 'empty.npz'), x=np.zeros(1))
     expect_exit2(capsys, quality.main, [train, test, '--init_npz', str(tmp_path / 'empty.npz')]
                  + args, 'no array cascade_net/cnn1/conv1/W')
