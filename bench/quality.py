@@ -135,15 +135,13 @@ def peer_initialise(tf, sess, seed):
     """Redraw every conv kernel (.../W, (k..., cin, cout)) and bias (.../b) uniform in
     +-1/sqrt(fan_in), fan_in = prod(k) * cin of the kernel: torch.nn.ConvNd's default."""
     rng = np.random.default_rng(seed + 1000)
-    fan_in = {}
     variables = tf.trainable_variables()
+    fan_in = dict((v.name.rsplit('/', 1)[0], int(np.prod(v.shape.as_list()[:-1])))
+                  for v in variables if v.name.endswith('/W:0'))
     for v in variables:
-        if v.name.endswith('/W:0'):
-            fan_in[v.name[:-len('W:0')]] = int(np.prod(v.shape.as_list()[:-1]))
-    for v in variables:
-        prefix, leaf = v.name.rsplit('/', 1)
-        if leaf in ('W:0', 'b:0') and prefix + '/' in fan_in:
-            bound = 1.0 / np.sqrt(fan_in[prefix + '/'])
+        scope, leaf = v.name.rsplit('/', 1)
+        if leaf in ('W:0', 'b:0') and scope in fan_in:
+            bound = 1.0 / np.sqrt(fan_in[scope])
             v.load(rng.uniform(-bound, bound, v.shape.as_list()).astype(np.float32), sess)
 
 
