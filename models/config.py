@@ -35,13 +35,15 @@ PRECISION_MODES = ('allow_fp32_to_fp16', 'force_fp16', 'must_keep_origin_dtype',
 DC_MODES = ('hard', 'lambda')
 MASK_MODES = ('fixed', 'random')
 OPTIMIZERS = ('adam', 'sgd')
-# Conv-kernel initialisations (models.nets.layers.kernel_init): 'ref' N(0, 1/fan_in), the
-# reference's lasagne HeNormal() (gain 1); 'he' N(0, 2/fan_in), He et al.'s gain sqrt(2).
-INITS = ('ref', 'he')
+# Conv initialisations (models.nets.layers.kernel_init): 'ref' N(0, 1/fan_in), the
+# reference's lasagne HeNormal() (gain 1); 'he' N(0, 2/fan_in), He et al.'s gain sqrt(2);
+# 'uniform' +-1/sqrt(fan_in) for kernels and biases, PyTorch's default (the peers').
+INITS = ('ref', 'he', 'uniform')
+# What a new run uses: the reference's, measured to train better than 'he'; 'uniform' was not
+# better by two standard errors on any model (docs/quality.md).
+INIT_DEFAULT = 'ref'
 # What a config.json without 'init' was trained from (every run before the key existed).
 INIT_UNSET = 'he'
-# What a new run uses: the reference's, measured to train better (docs/quality.md).
-INIT_DEFAULT = 'ref'
 # Keys every config.json holds (files written before presets existed lack 'preset' and the
 # other preset settings: load() gives them the paper preset's values, what those runs used).
 ARCH_DEFAULTS = {'model': 'static', 'Dn': 5, 'Dc': 5, 'nf': 64, 'dc_mode': 'hard',

@@ -114,10 +114,11 @@ def add_train_flags(p):
     p.add_argument('--adam_beta1', type=float, default=None,
                    help='Adam beta1 (default 0.9; 0.5 for crnn, the reference\'s recipe)')
     p.add_argument('--init', default=None, choices=cfgmod.INITS,
-                   help='the cascade\'s conv-kernel initialisation: ref, N(0, 1/fan_in), the '
-                   'reference code\'s (default for a new run); he, N(0, 2/fan_in) (before this '
-                   'flag existed, and for config.json files without it); CRNN-MRI and the port '
-                   'keep their own (docs/quality.md)')
+                   help='the cascade\'s conv initialisation: ref, N(0, 1/fan_in) kernels, the '
+                   'reference code\'s (default for a new run); uniform, kernels and biases in '
+                   '+-1/sqrt(fan_in), PyTorch\'s default (the independent peers\'); '
+                   'he, N(0, 2/fan_in) (before this flag existed, and for config.json files '
+                   'without it); CRNN-MRI and the port keep their own (docs/quality.md)')
     p.add_argument('--train_steps', type=int, default=0, help='stop after N steps (0: no limit)')
     p.add_argument('--conv_grad', default=None, metavar='|'.join(cpu.CONV_GRAD_SETTINGS),
                    help='CPU: how the conv layers\' filter gradient is computed (default: $%s, '

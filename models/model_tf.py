@@ -59,7 +59,7 @@ def model_from_config(feature, mask, train, cfg, kspace=None, coil_maps=None):
       The networks' dict: 'dc<i>' the output of cascade (iteration) i = 1..Dc, 'dc0' the
       input, 'cnn<i>' each CNN's output, 'k0' the acquired samples. CRNN-MRI for model
       'crnn', the port's for net 'port', else makeModel.
-    The config's init ('ref' or 'he') initialises the cascade's conv kernels; config.json
+    The config's init ('ref', 'he' or 'uniform') initialises the cascade's convs; config.json
     files without it are 'he', what they were trained from. CRNN-MRI and the port keep their
     own initialisation whatever it says (CRNN-MRI: the reference's for its recurrent kernels,
     He's for its output conv, which trained better here than the reference's,

@@ -155,6 +155,25 @@ def test_init_std_is_gain_over_fan_in(init, var):
     assert abs(k.mean()) < 0.01 * k.std()
 
 
+def test_uniform_init_is_pytorchs_default_for_kernels_and_biases():
+    """'uniform': every kernel and bias uniform in +-1/sqrt(fan_in), fan_in = 9 c_in (PyTorch's
+    Conv2d default, the peers'); 'ref' keeps zero biases. Checked by hand from the shapes."""
+    v = _config_variables(dict(INIT_CFG, init='uniform'))
+    for layer, c_in in (('conv1', 2), ('conv2', 128), ('conv3', 128)):
+        bound = 1.0 / np.sqrt(9 * c_in)
+        for leaf in ('W', 'b'):
+            x = v['cascade_net/cnn1/%s/%s' % (layer, leaf)]
+            assert np.abs(x).max() <= bound * (1 + 1e-6), (layer, leaf)
+            assert np.unique(x).size > 0.9 * x.size, (layer, leaf)  # drawn, not constant
+    k = v['cascade_net/cnn1/conv2/W']
+    np.testing.assert_allclose(k.std(), 1.0 / np.sqrt(3 * 9 * 128), rtol=0.01)
+    assert np.abs(k).max() > 0.99 / np.sqrt(9 * 128)  # it fills its range: uniform, not normal
+    b2, b3 = v['cascade_net/cnn1/conv2/b'], v['cascade_net/cnn1/conv3/b']
+    assert not np.array_equal(b2[:2], b3)  # each bias its own op seed
+    ref = _config_variables(dict(INIT_CFG, init='ref'))
+    assert all(not ref[n].any() for n in ref if n.endswith('/b'))
+
+
 def test_config_without_init_keeps_todays_he_weights():
     """A config.json written before 'init' existed builds exactly the weights it was trained
     from: today's N(0, 2/fan_in) draw, with each variable's own op seed."""

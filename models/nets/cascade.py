@@ -52,8 +52,9 @@ def makeModel(feature, mask, train, Dn=5, Dc=5, nf=64, dc_mode='hard',
       kspace, coil_maps: multi-coil only, (N[, T], C, H, W) complex64: the acquired k-space of
         every coil (masked here) and maps normalised to sum_c |S_c|^2 = 1 on the object; every
         DC and DS layer then acts per coil.
-      init: the conv kernels' initialisation, 'he' N(0, 2/fan_in) or 'ref' N(0, 1/fan_in), the
-        reference's (models.nets.layers.kernel_init).
+      init: the convs' initialisation, 'he' N(0, 2/fan_in), 'ref' N(0, 1/fan_in), the
+        reference's, or 'uniform' +-1/sqrt(fan_in) kernels and biases, PyTorch's
+        (models.nets.layers.kernel_init).
     Returns:
       dict: 'k0' the acquired k-space, 'cnn{i}' each cascade's CNN output (after the residual),
       'dc{i}' each cascade's output after data consistency, i = 1..Dc; 'dc0' the input.

@@ -257,12 +257,20 @@ def ref_normal(seed):
                                            distribution='untruncated_normal', seed=seed)
 
 
+def uniform_fan_in(seed):
+    """PyTorch's default conv init, uniform in +-1/sqrt(fan_in) (variance 1/(3 fan_in); `init`
+    'uniform', which also draws the biases so, `bias`): the peers' (docs/quality.md)."""
+    return tf.variance_scaling_initializer(scale=1.0 / 3.0, mode='fan_in',
+                                           distribution='uniform', seed=seed)
+
+
 # The conv-kernel initialisers by the name saved in config.json ('init'; models.config.INITS).
-KERNEL_INITS = {'ref': ref_normal, 'he': he_normal}
+KERNEL_INITS = {'ref': ref_normal, 'he': he_normal, 'uniform': uniform_fan_in}
 
 
 def kernel_init(init):
-    """The initialiser factory of `init` ('ref' or 'he'); ValueError for another name."""
+    """The initialiser factory of `init` ('ref', 'he' or 'uniform'); ValueError for another
+    name."""
     if init not in KERNEL_INITS:
         raise ValueError('init must be one of %s, got %r' % (sorted(KERNEL_INITS), init))
     return KERNEL_INITS[init]
@@ -278,6 +286,18 @@ def weight(name, shape, seed, init=he_normal):
     if w not in tf.get_collection(tf.GraphKeys.WEIGHTS):  # AUTO_REUSE returns the same variable
         tf.add_to_collection(tf.GraphKeys.WEIGHTS, w)
     return w
+
+
+def bias(name, c_out, fan_in, seed, init):
+    """A conv's bias (c_out,) in the current variable scope: uniform in +-1/sqrt(fan_in) for
+    `init` 'uniform' (PyTorch's default, as the kernel), else 0 (the reference's lasagne
+    Constant(); 'ref' and 'he'). Its op seed is variable_seed(seed, full name)."""
+    if init != 'uniform':
+        return tf.get_variable(name, [c_out], initializer=tf.zeros_initializer())
+    full = '%s/%s' % (tf.get_variable_scope().name, name)
+    bound = 1.0 / math.sqrt(fan_in)
+    return tf.get_variable(name, [c_out], initializer=tf.random_uniform_initializer(
+        -bound, bound, seed=variable_seed(seed, full)))
 
 
 def _batch_norm(h, train, decay=0.9, eps=1e-3):
@@ -304,13 +324,14 @@ def _batch_norm(h, train, decay=0.9, eps=1e-3):
 
 def cnn_block(x, n_layers, nf, train, batch_norm=False, seed=None, init='he'):
     """n conv layers (3x3 or 3x3x3 for 5-D input), ReLU after all but the last, which maps
-    back to 2 channels linearly, kernels initialised by `kernel_init(init)`, biases 0.
+    back to 2 channels linearly, kernels initialised by `kernel_init(init)`, biases by `bias`
+    (0 but for 'uniform').
 
     Args:
       x: (N, H, W, c) or (N, T, H, W, c) float32 input (c = 2, or more with data sharing).
       n_layers, nf: conv layers and filters; train: batch statistics when batch_norm.
       batch_norm: batch norm after each conv but the last; seed: the run seed, or None.
-      init: 'he' or 'ref' (KERNEL_INITS).
+      init: 'he', 'ref' or 'uniform' (KERNEL_INITS).
     Returns:
       The 2-channel residual, x's shape with 2 channels (no skip added here).
     """
@@ -327,7 +348,7 @@ def cnn_block(x, n_layers, nf, train, batch_norm=False, seed=None, init='he'):
             if batch_norm and not last:
                 h = _batch_norm(h, train)
             else:
-                h = h + tf.get_variable('b', [c_out], initializer=tf.zeros_initializer())
+                h = h + bias('b', c_out, 3 ** dims * c_in, seed, init)
             if not last:
                 h = tf.nn.relu(h)
         c_in = c_out
