@@ -276,13 +276,18 @@ def kernel_init(init):
     return KERNEL_INITS[init]
 
 
-def weight(name, shape, seed, init=he_normal):
+def seeded_variable(name, shape, seed, init):
     """tf.get_variable(name, shape) in the current variable scope, initialised by `init(op
-    seed)` with the op seed of `variable_seed(seed, full name)`. The kernel is listed once in
-    the graph's tf.GraphKeys.WEIGHTS collection, the variables weight decay applies to
-    (models.losses)."""
+    seed)` with the op seed of `variable_seed(seed, full name)`: every drawn variable's seeding,
+    kernels (`weight`) and biases (`bias`) alike."""
     full = '%s/%s' % (tf.get_variable_scope().name, name)
-    w = tf.get_variable(name, shape, initializer=init(variable_seed(seed, full)))
+    return tf.get_variable(name, shape, initializer=init(variable_seed(seed, full)))
+
+
+def weight(name, shape, seed, init=he_normal):
+    """A kernel: `seeded_variable(name, shape, seed, init)`, listed once in the graph's
+    tf.GraphKeys.WEIGHTS collection, the variables weight decay applies to (models.losses)."""
+    w = seeded_variable(name, shape, seed, init)
     if w not in tf.get_collection(tf.GraphKeys.WEIGHTS):  # AUTO_REUSE returns the same variable
         tf.add_to_collection(tf.GraphKeys.WEIGHTS, w)
     return w
@@ -290,14 +295,14 @@ def weight(name, shape, seed, init=he_normal):
 
 def bias(name, c_out, fan_in, seed, init):
     """A conv's bias (c_out,) in the current variable scope: uniform in +-1/sqrt(fan_in) for
-    `init` 'uniform' (PyTorch's default, as the kernel), else 0 (the reference's lasagne
-    Constant(); 'ref' and 'he'). Its op seed is variable_seed(seed, full name)."""
+    `init` 'uniform' (PyTorch's default, as the kernel; seeded as `seeded_variable`), else 0
+    (the reference's lasagne Constant(); 'ref' and 'he'). Not in WEIGHTS: no weight decay."""
     if init != 'uniform':
         return tf.get_variable(name, [c_out], initializer=tf.zeros_initializer())
-    full = '%s/%s' % (tf.get_variable_scope().name, name)
     bound = 1.0 / math.sqrt(fan_in)
-    return tf.get_variable(name, [c_out], initializer=tf.random_uniform_initializer(
-        -bound, bound, seed=variable_seed(seed, full)))
+    return seeded_variable(name, [c_out], seed,
+                           lambda op_seed: tf.random_uniform_initializer(-bound, bound,
+                                                                         seed=op_seed))
 
 
 def _batch_norm(h, train, decay=0.9, eps=1e-3):
