@@ -115,8 +115,9 @@ def add_train_flags(p):
                    help='Adam beta1 (default 0.9; 0.5 for crnn, the reference\'s recipe)')
     p.add_argument('--init', default=None, choices=cfgmod.INITS,
                    help='the cascade\'s conv initialisation: ref, N(0, 1/fan_in) kernels, the '
-                   'reference code\'s (default for a new run); uniform, kernels and biases in '
-                   '+-1/sqrt(fan_in), PyTorch\'s default (the independent peers\'); '
+                   'reference code\'s (default for a new run but DS); uniform, kernels and '
+                   'biases in +-1/sqrt(fan_in), PyTorch\'s default, the independent peers\' '
+                   '(default for the dynamic model with data sharing); '
                    'he, N(0, 2/fan_in) (before this flag existed, and for config.json files '
                    'without it); CRNN-MRI and the port keep their own (docs/quality.md)')
     p.add_argument('--train_steps', type=int, default=0, help='stop after N steps (0: no limit)')

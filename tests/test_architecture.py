@@ -86,10 +86,16 @@ def test_resolve_order_flags_saved_preset_data():
         cfgmod.resolve(_given(model='static', nf=32), saved, attrs)
     crnn = cfgmod.resolve(_given(model='crnn'), None, {})
     assert (crnn.Dc, crnn.share_weights, crnn.adam_beta1) == (10, True, 0.5)
-    # the initialisation: the default 'ref' for every model, else a saved run's, else the flag
+    # the initialisation: the default 'uniform' for the DS cascade, 'ref' for every other
+    # model (the 3D cascade without DS too), else a saved run's, else the flag
     ds = cfgmod.resolve(_given(model='dynamic'), None, {})
-    assert (cfg.init, crnn.init, ds.frame_dist, ds.init) == ('ref', 'ref', [0, 1, 2, 3, 4], 'ref')
-    assert cfgmod.resolve(_given(model='dynamic'), ds.replace(init='uniform'), {}).init == 'uniform'
+    no_ds = cfgmod.resolve(_given(model='dynamic', frame_dist=[]), None, {})
+    assert (cfg.init, crnn.init, ds.frame_dist, ds.init) == ('ref', 'ref', [0, 1, 2, 3, 4],
+                                                             'uniform')
+    assert (no_ds.frame_dist, no_ds.init) == ([], 'ref')
+    assert cfgmod.resolve(_given(model='dynamic'), ds.replace(init='ref'), {}).init == 'ref'
+    assert cfgmod.resolve(_given(model='dynamic'), no_ds.replace(init='uniform'),
+                          {}).init == 'uniform'
     assert cfgmod.resolve(_given(model='dynamic', init='he'), None, {}).init == 'he'
 
 
