@@ -28,6 +28,8 @@ numpy's default_rng(seed) each step, the zero-filled input made with the orthono
 (models.pre_input.undersample). Test PSNR is on magnitude with data range max - min of the
 ground truth (models.metrics.psnr): per image (2D), or per sequence over all its frames
 (`psnr_re`) and per frame averaged over frames (`frame_psnr_re`, test.py's rule) for 2D+t data.
+Without --init the run starts as train.py starts a new run of the model
+(models.config.init_default).
 `--diag N` prints, for the first N steps, each cascade's residual rms and the gradient norm of
 its variables (task: compare with a peer layer by layer).
 Diagnostics (docs/quality.md, "Ours run as the peer, step for step"): --init_npz starts from given
@@ -60,7 +62,10 @@ def parse(argv=None):
     p.add_argument('--Dc', type=int, default=5)
     p.add_argument('--nf', type=int, default=32)
     p.add_argument('--frame_dist', type=int, nargs='*', default=[])
-    p.add_argument('--init', choices=cfgmod.INITS, default=cfgmod.INIT_UNSET)
+    p.add_argument('--init', choices=cfgmod.INITS, default=None,
+                   help="conv initialisation (default: what train.py gives a new run of the "
+                        "model, models.config.init_default: 'uniform' for the DS cascade, "
+                        "'ref' for every other)")
     p.add_argument('--steps', type=int, default=600)
     p.add_argument('--batch', type=int, default=4)
     p.add_argument('--lr', type=float, default=1e-3)
@@ -83,7 +88,16 @@ def parse(argv=None):
                         'error|^2); Adam is invariant to it but for its epsilon')
     p.add_argument('--threads', type=int, default=0,
                    help='intra-op threads (0: TensorFlow\'s default, one per core)')
-    return p.parse_args(argv)
+    a = p.parse_args(argv)
+    if a.init is None:
+        a.init = train_init(a)
+    return a
+
+
+def train_init(a):
+    """The initialisation train.py gives a new run of the model `a` describes (the bench's
+    --frame_dist: none given is the 3D cascade without DS, where train.py's default has DS)."""
+    return cfgmod.init_default(cfgmod.Config(model=a.model, frame_dist=list(a.frame_dist)))
 
 
 def load(path):

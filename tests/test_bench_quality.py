@@ -166,3 +166,23 @@ def test_bad_inputs_are_one_line(capsys, tiny_data, tmp_path):
     np.savez(str(tmp_path / 'empty.npz'), x=np.zeros(1))
     expect_exit2(capsys, quality.main, [train, test, '--init_npz', str(tmp_path / 'empty.npz')]
                  + args, 'no array cascade_net/cnn1/conv1/W')
+
+
+def _train_resolved_init(model, frame_dist):
+    """The init train.py's configuration resolution gives a new run (no flag, nothing saved)."""
+    from models import config as cfgmod, flags
+    given = dict((k, None) for k in flags.MODEL_KEYS + flags.TRAIN_KEYS)
+    given.update(model=model, frame_dist=frame_dist if model == 'dynamic' else None)
+    return cfgmod.resolve(given, None, {}).init
+
+
+@pytest.mark.parametrize('model,dist', [('static', []), ('dynamic', []), ('dynamic', [0, 1, 2]),
+                                        ('crnn', [])])
+def test_init_default_is_train_pys(model, dist):
+    # Without --init the bench measures the start train.py ships for the same model (the
+    # DS cascade 'uniform', the others 'ref'), not the 'he' of runs saved before --init.
+    argv = ['tr.h5', 'te.h5', '--model', model, '--frame_dist'] + [str(d) for d in dist]
+    a = quality.parse(argv)
+    assert a.init == _train_resolved_init(model, dist)
+    assert a.init == ('uniform' if dist else 'ref')
+    assert quality.parse(argv + ['--init', 'he']).init == 'he'
