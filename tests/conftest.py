@@ -45,6 +45,15 @@ def quiet(main, argv):
     return result, buf.getvalue()
 
 
+def given_flags(**kw):
+    """The `given` of models.config.resolve: every model and training flag None (not given)
+    but those in `kw`, as models.flags.given returns them for a command line."""
+    from models import flags
+    given = dict((k, None) for k in flags.MODEL_KEYS + flags.TRAIN_KEYS)
+    given.update(kw)
+    return given
+
+
 def expect_exit2(capsys, main, argv, pattern):
     """Run a script's main in-process: it must exit 2 with one stderr line holding `pattern`."""
     with pytest.raises(SystemExit) as e:

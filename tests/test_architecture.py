@@ -24,8 +24,8 @@ import sys
 
 import pytest
 
-from conftest import ROOT, TINY_MODEL, run_script
-from models import ckpt, config as cfgmod, flags, logparse
+from conftest import ROOT, TINY_MODEL, given_flags, run_script
+from models import ckpt, config as cfgmod, logparse
 from models.errors import InputError
 
 # An old config.json (before presets, training keys and this Config): it must keep loading.
@@ -58,45 +58,39 @@ def test_config_json_round_trip_is_exact():
     assert cfgmod.Config(model='crnn', Dn=5, Dc=10).name == 'CRNN-MRI nd=5 nc=10'
 
 
-def _given(**kw):
-    g = dict((k, None) for k in flags.MODEL_KEYS + flags.TRAIN_KEYS)
-    g.update(kw)
-    return g
-
-
 def test_resolve_order_flags_saved_preset_data():
     attrs = {'mask_type': 'equispaced', 'acc': 6.0, 'sample_n': 10}
     # nothing saved: the preset, then the data file's attributes
-    cfg = cfgmod.resolve(_given(model='static'), None, attrs)
+    cfg = cfgmod.resolve(given_flags(model='static'), None, attrs)
     assert (cfg.optimizer, cfg.learning_rate, cfg.mask_type, cfg.acc, cfg.sample_n) == (
         'adam', 1e-3, 'equispaced', 6.0, 10)
     assert (cfg.batch_size, cfg.random_seed, cfg.mask_mode) == (16, 0, 'fixed')
-    port = cfgmod.resolve(_given(model='static', preset='port'), None, {})
+    port = cfgmod.resolve(given_flags(model='static', preset='port'), None, {})
     assert (port.optimizer, port.loss, port.Dn, port.mask_type) == ('sgd', 'port', 11,
                                                                    'cartesian')
     # a saved run's settings beat the preset and the data ...
     saved = cfg.replace(learning_rate=5e-4, acc=8.0, weight_decay=1e-6, adam_beta1=0.7)
-    again = cfgmod.resolve(_given(model='static'), saved, attrs)
+    again = cfgmod.resolve(given_flags(model='static'), saved, attrs)
     assert (again.learning_rate, again.acc, again.weight_decay, again.adam_beta1) == (
         5e-4, 8.0, 1e-6, 0.7)
     # ... and a flag beats them all
-    flagged = cfgmod.resolve(_given(model='static', learning_rate=1e-2, acc=3.0), saved, attrs)
+    flagged = cfgmod.resolve(given_flags(model='static', learning_rate=1e-2, acc=3.0), saved, attrs)
     assert (flagged.learning_rate, flagged.acc) == (1e-2, 3.0)
     with pytest.raises(InputError, match='flags contradict the saved model configuration'):
-        cfgmod.resolve(_given(model='static', nf=32), saved, attrs)
-    crnn = cfgmod.resolve(_given(model='crnn'), None, {})
+        cfgmod.resolve(given_flags(model='static', nf=32), saved, attrs)
+    crnn = cfgmod.resolve(given_flags(model='crnn'), None, {})
     assert (crnn.Dc, crnn.share_weights, crnn.adam_beta1) == (10, True, 0.5)
     # the initialisation: the default 'uniform' for the DS cascade, 'ref' for every other
     # model (the 3D cascade without DS too), else a saved run's, else the flag
-    ds = cfgmod.resolve(_given(model='dynamic'), None, {})
-    no_ds = cfgmod.resolve(_given(model='dynamic', frame_dist=[]), None, {})
+    ds = cfgmod.resolve(given_flags(model='dynamic'), None, {})
+    no_ds = cfgmod.resolve(given_flags(model='dynamic', frame_dist=[]), None, {})
     assert (cfg.init, crnn.init, ds.frame_dist, ds.init) == ('ref', 'ref', [0, 1, 2, 3, 4],
                                                              'uniform')
     assert (no_ds.frame_dist, no_ds.init) == ([], 'ref')
-    assert cfgmod.resolve(_given(model='dynamic'), ds.replace(init='ref'), {}).init == 'ref'
-    assert cfgmod.resolve(_given(model='dynamic'), no_ds.replace(init='uniform'),
+    assert cfgmod.resolve(given_flags(model='dynamic'), ds.replace(init='ref'), {}).init == 'ref'
+    assert cfgmod.resolve(given_flags(model='dynamic'), no_ds.replace(init='uniform'),
                           {}).init == 'uniform'
-    assert cfgmod.resolve(_given(model='dynamic', init='he'), None, {}).init == 'he'
+    assert cfgmod.resolve(given_flags(model='dynamic', init='he'), None, {}).init == 'he'
 
 
 def _op_types(graph):
@@ -135,7 +129,7 @@ def test_bench_times_the_step_train_py_runs(tiny_data):
 def test_port_step_is_sgd_with_the_ports_loss():
     import tensorflow.compat.v1 as tf
     from models import step as stepmod
-    cfg = cfgmod.resolve(_given(model='static', preset='port', Dn=3, nf=4), None, {})
+    cfg = cfgmod.resolve(given_flags(model='static', preset='port', Dn=3, nf=4), None, {})
     cfg.image_size = [16, 16]
     with tf.Graph().as_default() as g:
         f = tf.placeholder(tf.float32, [2, 16, 16, 2])

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from conftest import ROOT, expect_exit2, quiet
+from conftest import ROOT, expect_exit2, given_flags, quiet
 
 tf.disable_v2_behavior()
 sys.path.insert(0, os.path.join(ROOT, 'bench'))
@@ -170,9 +170,8 @@ def test_bad_inputs_are_one_line(capsys, tiny_data, tmp_path):
 
 def _train_resolved_init(model, frame_dist):
     """The init train.py's configuration resolution gives a new run (no flag, nothing saved)."""
-    from models import config as cfgmod, flags
-    given = dict((k, None) for k in flags.MODEL_KEYS + flags.TRAIN_KEYS)
-    given.update(model=model, frame_dist=frame_dist if model == 'dynamic' else None)
+    from models import config as cfgmod
+    given = given_flags(model=model, frame_dist=frame_dist if model == 'dynamic' else None)
     return cfgmod.resolve(given, None, {}).init
 
 
